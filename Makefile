@@ -1,0 +1,40 @@
+# Monitorbizz: `make run` serves the demo workshop, `make test` runs every test.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run init install web browser test bench constraints clean-db
+
+run: install web
+	$(PY) scripts/run.py --host $(HOST) --port $(PORT)
+
+# Create the database with the demo workshop without serving it.
+init: install web
+	$(PY) scripts/run.py --init-only
+
+install: $(VENV)/.monitorbizz-installed
+
+$(VENV)/.monitorbizz-installed: pyproject.toml constraints.txt
+	@echo "==> Installing Python packages into $(VENV) (pinned in constraints.txt)"
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	touch $@
+
+web:
+	scripts/setup_web.sh
+
+# Headless Debian chromium for the browser tests.
+browser:
+	scripts/install_chromium.sh
+
+test: install web browser
+	$(PY) scripts/run_tests.py
+
+constraints: install
+	(echo "# Exact versions of every Python dependency; 'make constraints' rewrites it."; \
+	 $(PY) -m pip freeze --exclude-editable) > constraints.txt
+
+clean-db:
+	rm -f var/db/*.sqlite

@@ -1,0 +1,1 @@
+# Meta module: activating it activates every Tryton module Monitorbizz uses.

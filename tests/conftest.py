@@ -1,0 +1,194 @@
+"""Shared fixtures: a demo-workshop database and a real trytond serving it.
+
+The database follows TRYTOND_DATABASE__URI (set by scripts/test.py):
+PostgreSQL or SQLite. The demo database is built once per source version
+(MONITORBIZZ_TEST_KEY) and copied for each test session: a PostgreSQL
+template database, or a SQLite file under var/test-cache.
+"""
+import base64
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+import requests
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+for folder in ['scripts', 'fixtures']:
+    sys.path.insert(0, os.path.join(ROOT, folder))
+
+import run  # noqa: E402 (scripts/run.py)
+from load_demo import read_data  # noqa: E402
+from run_tests import source_hash  # noqa: E402
+
+URI = os.environ.get('TRYTOND_DATABASE__URI', 'sqlite://')
+IS_POSTGRESQL = URI.startswith('postgresql')
+KEY = os.environ.get('MONITORBIZZ_TEST_KEY') or source_hash()
+CACHE = os.path.join(ROOT, 'var', 'test-cache', KEY)
+ARTIFACTS = os.path.join(ROOT, 'var', 'test-artifacts')
+DEMO = read_data()
+
+
+def _pg_admin():
+    import psycopg
+    from urllib.parse import urlparse
+    parts = urlparse(URI)
+    return psycopg.connect(host=parts.hostname or None, port=parts.port,
+        user=parts.username, password=parts.password, dbname='postgres',
+        autocommit=True)
+
+
+def _pg_exists(cursor, name):
+    cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+    return cursor.fetchone() is not None
+
+
+def _demo_database(tmp_dir):
+    """Return the name of a fresh copy of the demo database."""
+    name = f'mbz_live_{uuid.uuid4().hex[:8]}'
+    template = f'mbz_demo_{KEY}'
+    config_file = os.path.join(tmp_dir, 'build.conf')
+    os.makedirs(CACHE, exist_ok=True)
+    run.write_config(config_file, '127.0.0.1', 0, CACHE, uri=URI)
+    if IS_POSTGRESQL:
+        with _pg_admin() as conn, conn.cursor() as cursor:
+            cursor.execute("SELECT datname FROM pg_database "
+                "WHERE datname LIKE 'mbz\\_demo\\_%%' AND datname != %s",
+                (template,))
+            for stale, in cursor.fetchall():
+                cursor.execute(f'DROP DATABASE IF EXISTS "{stale}"')
+            if not _pg_exists(cursor, template):
+                building = f'{template}_building'
+                cursor.execute(f'DROP DATABASE IF EXISTS "{building}"')
+                cursor.execute(f'CREATE DATABASE "{building}"')
+                run.build_database(config_file, building)
+                cursor.execute(
+                    f'ALTER DATABASE "{building}" RENAME TO "{template}"')
+            cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    else:
+        cached = os.path.join(CACHE, 'demo.sqlite')
+        if not os.path.exists(cached):
+            building = os.path.join(CACHE, 'demo_building.sqlite')
+            open(building, 'wb').close()
+            run.build_database(config_file, 'demo_building')
+            os.replace(building, cached)
+        shutil.copy(cached, os.path.join(tmp_dir, f'{name}.sqlite'))
+    return name
+
+
+def _drop_database(name):
+    if IS_POSTGRESQL:
+        with _pg_admin() as conn, conn.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    "A trytond process serving the web client and a demo database"
+
+    def __init__(self, url, database, config_file):
+        self.url = url
+        self.database = database
+        self.config_file = config_file
+
+    def rpc(self, method, params, session=None):
+        """Call JSON-RPC ``method``; return the result or raise RPCError."""
+        headers = {}
+        if session:
+            login, user_id, key = session
+            token = base64.b64encode(
+                f'{login}:{user_id}:{key}'.encode()).decode()
+            headers['Authorization'] = f'Session {token}'
+        response = requests.post(f'{self.url}{self.database}/rpc/', json={
+                'id': 1, 'method': method, 'params': params},
+            headers=headers, timeout=60)
+        if response.status_code in {401, 403}:
+            raise RPCError(f"HTTP {response.status_code}: {response.text}")
+        response.raise_for_status()
+        body = response.json()
+        if body.get('error'):
+            raise RPCError(body['error'])
+        return body['result']
+
+    def login(self, login, password):
+        user_id, key = self.rpc('common.db.login',
+            [login, {'password': password}, 'en'])[:2]
+        session = (login, user_id, key)
+        context = self.rpc('model.res.user.get_preferences', [True, {}],
+            session)
+        return Session(self, session, context)
+
+
+class Session:
+    "A logged-in JSON-RPC session with its user's context"
+
+    def __init__(self, server, session, context):
+        self.server = server
+        self.session = session
+        self.context = context
+
+    def call(self, model, method, *args):
+        return self.server.rpc(
+            f'model.{model}.{method}', [*args, self.context], self.session)
+
+    def search_read(self, model, domain, fields, **kw):
+        return self.call(model, 'search_read', domain, kw.get('offset', 0),
+            kw.get('limit'), kw.get('order'), fields)
+
+
+class RPCError(Exception):
+    pass
+
+
+@pytest.fixture(scope='session')
+def demo():
+    return DEMO
+
+
+@pytest.fixture(scope='session')
+def live_server(tmp_path_factory):
+    tmp_dir = str(tmp_path_factory.mktemp('trytond'))
+    database = _demo_database(tmp_dir)
+    port = _free_port()
+    config_file = os.path.join(tmp_dir, 'trytond.conf')
+    run.write_config(config_file, '127.0.0.1', port, tmp_dir, uri=URI)
+    log = open(os.path.join(tmp_dir, 'trytond.log'), 'w')
+    process = subprocess.Popen(
+        [os.path.join(run.BIN, 'trytond'), '-c', config_file,
+            '-d', database],
+        stdout=log, stderr=subprocess.STDOUT)
+    url = f'http://127.0.0.1:{port}/'
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"trytond exited; see {log.name}")
+            try:
+                if requests.get(url, timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"trytond did not answer; see {log.name}")
+            time.sleep(0.3)
+        yield LiveServer(url, database, config_file)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+        _drop_database(database)
+
+
+@pytest.fixture(scope='session')
+def artifacts():
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    return ARTIFACTS

@@ -1,0 +1,90 @@
+"""The desk in a real browser: headless Debian chromium driven by Playwright
+logs in to the web client as the demo owner and opens the work order and
+machine lists. Screenshots go to var/test-artifacts/."""
+import os
+import shutil
+
+import pytest
+
+CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
+# Chromium's own background traffic is refused on closed networks.
+CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu',
+    '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync']
+
+
+@pytest.fixture(scope='module')
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("chromium is missing: run `make browser`")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={'width': 1366, 'height': 800})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()
+
+
+def enter_login(page, live_server, login):
+    page.goto(f'{live_server.url}#{live_server.database}')
+    # A login typed before the database list arrives is lost.
+    page.wait_for_function(
+        "db => [...document.querySelectorAll('#database')].some("
+        "e => e.offsetParent && e.value == db)", arg=live_server.database)
+    page.fill('#login', login)
+    page.press('#login', 'Enter')
+
+
+def log_in(page, live_server, login, password):
+    enter_login(page, live_server, login)
+    page.fill('.modal input[type=password]', password)
+    page.press('.modal input[type=password]', 'Enter')
+    # The menu appears once the session is open.
+    page.wait_for_selector('#menu .treeview, #menu table', state='visible')
+
+
+def open_list(page, live_server, model):
+    page.evaluate(
+        f"window.location.hash = '{live_server.database}/model/{model}'")
+    page.wait_for_selector('#tabcontent .tab-pane.active .treeview table',
+        state='visible')
+    return page.locator('#tabcontent .tab-pane.active')
+
+
+def test_owner_sees_work_orders_and_machines(page, live_server, demo,
+        artifacts):
+    owner = demo['users'][0]
+    log_in(page, live_server, owner['login'], owner['password'])
+    assert page.title().endswith('Monitorbizz')
+    assert page.locator('#title').inner_text() == 'Monitorbizz'
+    page.screenshot(path=os.path.join(artifacts, 'desk-menu.png'))
+
+    work_orders = open_list(page, live_server, 'production')
+    headers = work_orders.locator('.treeview table thead th').all_inner_texts()
+    assert any('Product' in h for h in headers), headers
+    page.screenshot(path=os.path.join(artifacts, 'desk-work-orders.png'))
+
+    machines = open_list(page, live_server, 'production.work.center')
+    for machine in demo['machines']:
+        machines.get_by_text(machine['name']).first.wait_for()
+    page.screenshot(path=os.path.join(artifacts, 'desk-machines.png'))
+
+
+def test_wrong_password_keeps_the_login_dialog(page, live_server, demo):
+    enter_login(page, live_server, demo['users'][0]['login'])
+    page.fill('.modal input[type=password]', 'wrong-password')
+    page.press('.modal input[type=password]', 'Enter')
+    # sao asks again for the password; no menu is shown.
+    page.wait_for_selector('.modal input[type=password]', state='visible')
+    assert not page.locator('#menu .treeview').is_visible()

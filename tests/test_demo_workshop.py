@@ -1,0 +1,103 @@
+"""The served platform, seen from outside: the web client page, JSON-RPC
+logins and the demo workshop's records (acceptance of the foundation issue).
+"""
+import re
+from decimal import Decimal
+
+import pytest
+import requests
+
+from conftest import RPCError
+
+
+def test_web_client_page_and_its_scripts(live_server):
+    response = requests.get(live_server.url, timeout=10)
+    assert response.status_code == 200
+    page = response.text
+    assert 'dist/tryton-sao.js' in page
+    sources = re.findall(r'<(?:script[^>]*src|link[^>]*href)="([^"]+)"', page)
+    assert len(sources) > 10
+    for source in sources:
+        asset = requests.get(live_server.url + source, timeout=10)
+        assert asset.status_code == 200, source
+    branding = requests.get(live_server.url + 'custom.js', timeout=10).text
+    assert "Sao.config.title = 'Monitorbizz'" in branding
+
+
+def test_owner_logs_in_and_works_in_the_demo_business(live_server, demo):
+    owner = demo['users'][0]
+    session = live_server.login(owner['login'], owner['password'])
+    company, = session.search_read('company.company', [],
+        ['rec_name', 'currency.code'])
+    assert company['rec_name'] == demo['business']['name']
+    assert company['currency.']['code'] == 'INR'
+    assert session.context['company'] == company['id']
+
+
+def test_demo_business_has_its_records(live_server, demo):
+    owner = demo['users'][0]
+    session = live_server.login(owner['login'], owner['password'])
+
+    machines = session.search_read('production.work.center', [],
+        ['name', 'category.name', 'cost_price'])
+    assert sorted(m['name'] for m in machines) == sorted(
+        m['name'] for m in demo['machines'])
+    assert all(m['category.'] for m in machines)
+
+    materials = session.search_read('product.product',
+        [('code', 'like', 'MAT-%')], ['code', 'purchasable'])
+    assert len(materials) == 5
+    assert all(m['purchasable'] for m in materials)
+
+    products = session.search_read('product.product',
+        [('code', 'like', 'PRD-%')], ['code', 'producible', 'boms'])
+    assert len(products) == 2
+    for product in products:
+        assert product['producible']
+        bom_link, = session.search_read('product.product-production.bom',
+            [('id', 'in', product['boms'])], ['bom', 'routing'])
+        assert bom_link['routing']
+        bom, = session.search_read('production.bom',
+            [('id', '=', bom_link['bom'])], ['inputs', 'outputs'])
+        assert bom['inputs'] and bom['outputs']
+        steps = session.search_read('production.routing.step',
+            [('routing', '=', bom_link['routing'])],
+            ['operation.work_center_category'])
+        assert len(steps) == 2
+        assert all(s['operation.']['work_center_category'] for s in steps)
+
+    customers = session.search_read('party.party',
+        [('code', 'like', 'CUST-%')], ['name', 'identifiers'])
+    vendors = session.search_read('party.party',
+        [('code', 'like', 'VEN-%')], ['name', 'identifiers'])
+    assert len(customers) == 3 and len(vendors) == 2
+    assert all(p['identifiers'] for p in customers + vendors)
+
+
+def test_opening_stock_of_the_materials(live_server, demo):
+    owner = demo['users'][0]
+    session = live_server.login(owner['login'], owner['password'])
+    warehouse, = session.search_read('stock.location',
+        [('type', '=', 'warehouse')], ['storage_location'])
+    session.context['locations'] = [warehouse['storage_location']]
+    materials = session.search_read('product.product',
+        [('code', 'like', 'MAT-%')], ['code', 'quantity'])
+    expected = {m['code']: Decimal(m['opening_stock'])
+        for m in demo['materials']}
+    assert {m['code']: Decimal(str(m['quantity'])) for m in materials} \
+        == expected
+
+
+def test_wrong_password_is_refused(live_server, demo):
+    with pytest.raises(RPCError):
+        live_server.login(demo['users'][0]['login'], 'not-the-password')
+
+
+def test_operator_cannot_sell(live_server, demo):
+    "The operator role has production rights, not sales rights."
+    operator = demo['users'][1]
+    session = live_server.login(operator['login'], operator['password'])
+    assert session.search_read('production.work.center', [], ['name'])
+    with pytest.raises(RPCError) as error:
+        session.search_read('sale.sale', [], ['number'])
+    assert 'access' in str(error.value).lower()
