@@ -94,7 +94,7 @@ def main():
             [sys.executable, '-m', 'unittest', 'discover', '-v',
                 '-s', 'monitorbizz_app', '-t', '.', '-p', 'test_*.py']),
         ("Project tests (pytest: demo workshop, APIs, browser)",
-            [sys.executable, '-m', 'pytest', 'tests', '-v', '-rA',
+            [sys.executable, '-m', 'pytest', 'tests', '-v', '-rfEs',
                 '--junitxml=var/test-artifacts/junit.xml']),
         ]
     failed = []

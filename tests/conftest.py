@@ -192,3 +192,17 @@ def live_server(tmp_path_factory):
 def artifacts():
     os.makedirs(ARTIFACTS, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(autouse=True)
+def _fresh_scenario_database(request):
+    """Scenario doctests start from no database, as Tryton's own runner
+    does, and leave none behind."""
+    from _pytest.doctest import DoctestItem
+    if not isinstance(request.node, DoctestItem):
+        yield
+        return
+    from trytond.tests.test_tryton import drop_db
+    drop_db()
+    yield
+    drop_db()
