@@ -32,6 +32,10 @@ browser:
 test: install web browser
 	$(PY) scripts/run_tests.py
 
+# Benchmarks (figures printed as JSON); never part of make test.
+bench: install
+	$(PY) scripts/bench_run.py
+
 constraints: install
 	(echo "# Exact versions of every Python dependency; 'make constraints' rewrites it."; \
 	 $(PY) -m pip freeze --exclude-editable) > constraints.txt
