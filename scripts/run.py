@@ -22,7 +22,8 @@ ADMIN_PASSWORD = 'monitorbizz-admin'
 sys.path.insert(0, os.path.join(ROOT, 'fixtures'))
 
 
-def write_config(path, host, port, database_dir, uri='sqlite://'):
+def write_config(path, host, port, database_dir, uri='sqlite://',
+        database='monitorbizz'):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, 'w') as fp:
         fp.write(f"""# Written by scripts/run.py: edit the script, not this file.
@@ -37,6 +38,10 @@ root = {WEB_ROOT}
 
 [email]
 from = Monitorbizz <no-reply@monitorbizz.local>
+
+[monitorbizz]
+# The one database of the platform, served by the seed's /api/ endpoints.
+database = {database}
 """)
 
 
@@ -128,7 +133,8 @@ def main(argv=None):
 
     config_file = os.path.join(VAR, 'trytond.conf')
     os.makedirs(args.data_dir, exist_ok=True)
-    write_config(config_file, args.host, args.port, args.data_dir)
+    write_config(config_file, args.host, args.port, args.data_dir,
+        database=args.database)
     if not os.path.exists(os.path.join(args.data_dir,
                 f'{args.database}.sqlite')):
         create_database(config_file, args.data_dir, args.database)

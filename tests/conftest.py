@@ -160,7 +160,8 @@ def live_server(tmp_path_factory):
     database = _demo_database(tmp_dir)
     port = _free_port()
     config_file = os.path.join(tmp_dir, 'trytond.conf')
-    run.write_config(config_file, '127.0.0.1', port, tmp_dir, uri=URI)
+    run.write_config(config_file, '127.0.0.1', port, tmp_dir, uri=URI,
+        database=database)
     log = open(os.path.join(tmp_dir, 'trytond.log'), 'w')
     process = subprocess.Popen(
         [os.path.join(run.BIN, 'trytond'), '-c', config_file,
