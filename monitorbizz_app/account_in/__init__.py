@@ -1,0 +1,1 @@
+# Indian chart of accounts and GST taxes for Monitorbizz businesses.

@@ -1,0 +1,179 @@
+from trytond.i18n import gettext
+from trytond.model import fields
+from trytond.pool import Pool, PoolMeta
+from trytond.rpc import RPC
+from trytond.transaction import Transaction
+
+from .exceptions import GSTError
+
+MODULE = 'monitorbizz_account_in'
+# Must match the tax templates of account.xml
+GST_RATES = ('0', '5', '12', '18', '28')
+
+
+def gst_groups():
+    "Return the ids of the GST tax groups"
+    ModelData = Pool().get('ir.model.data')
+    return {
+        ModelData.get_id(MODULE, 'tax_group_gst_sale'),
+        ModelData.get_id(MODULE, 'tax_group_gst_purchase'),
+        }
+
+
+def is_gst_tax(tax):
+    # Children of the composite taxes have no group, their parent has
+    while tax.parent:
+        tax = tax.parent
+    return bool(tax.group) and tax.group.id in gst_groups()
+
+
+class GSTTaxableMixin:
+    __slots__ = ()
+
+    @fields.depends('currency')
+    def _round_taxes(self, taxes):
+        if not self.currency:
+            return super()._round_taxes(taxes)
+        # GST is computed and rounded per tax head so that CGST always
+        # equals SGST: do not spread the rounding remainder over the heads.
+        others = {}
+        for key, taxline in taxes.items():
+            if is_gst_tax(taxline.tax):
+                taxline.amount = self.currency.round(taxline.amount)
+            else:
+                others[key] = taxline
+        super()._round_taxes(others)
+
+
+class TaxRule(metaclass=PoolMeta):
+    __name__ = 'account.tax.rule'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__rpc__.update({
+                'create_gst_tax_rules': RPC(
+                    readonly=False,
+                    result=lambda rules: [r.id for r in rules]),
+                })
+
+    @classmethod
+    def create_gst_tax_rules(cls, company, state=None):
+        """Create the GST place of supply rules of company
+
+        company and state are records or ids. state is the Indian state
+        (country.subdivision) where the company is registered for GST; it
+        defaults to the state of the company address.
+        The customer rule keeps "GST x% (CGST+SGST)" when the customer
+        address is in state and replaces it by "IGST x%" when it is in
+        another Indian state; the supplier rule does the same with the
+        supplier address and the input taxes. Both are set as default tax
+        rules of the company for new parties.
+        Return the customer and the supplier rules.
+        """
+        pool = Pool()
+        Company = pool.get('company.company')
+        Configuration = pool.get('account.configuration')
+        ModelData = pool.get('ir.model.data')
+        Subdivision = pool.get('country.subdivision')
+        Tax = pool.get('account.tax')
+
+        company = Company(int(company))
+        if state is None:
+            address = company.party.address_get(type='invoice')
+            state = address.subdivision if address else None
+            if not state:
+                raise GSTError(gettext(
+                        f'{MODULE}.msg_gst_state_missing',
+                        company=company.rec_name))
+        else:
+            state = Subdivision(int(state))
+        if state.country.code != 'IN':
+            raise GSTError(gettext(
+                    f'{MODULE}.msg_gst_state_not_indian',
+                    state=state.rec_name))
+        india = state.country
+
+        with Transaction().set_context(company=company.id):
+            config = Configuration(1)
+            if (config.default_customer_tax_rule
+                    or config.default_supplier_tax_rule):
+                raise GSTError(gettext(
+                        f'{MODULE}.msg_gst_tax_rules_exist',
+                        company=company.rec_name))
+
+        def get_tax(fs_id):
+            taxes = Tax.search([
+                    ('company', '=', company.id),
+                    ('template', '=', ModelData.get_id(MODULE, fs_id)),
+                    ], limit=1)
+            if not taxes:
+                raise GSTError(gettext(
+                        f'{MODULE}.msg_gst_taxes_missing',
+                        company=company.rec_name,
+                        tax=fs_id))
+            tax, = taxes
+            return tax
+
+        rules = []
+        for kind, party_side, label in [
+                ('sale', 'to', "customers"),
+                ('purchase', 'from', "suppliers"),
+                ]:
+            group = ModelData.get_id(MODULE, f'tax_group_gst_{kind}')
+            lines = []
+            for rate in GST_RATES:
+                gst = get_tax(f'tax_gst_{rate}_{kind}')
+                igst = get_tax(f'tax_igst_{rate}_{kind}')
+                intra_state = {
+                    'sequence': 10,
+                    'group': group,
+                    f'{party_side}_country': india.id,
+                    f'{party_side}_subdivision': state.id,
+                    'tax': gst.id,
+                    }
+                lines.append({'origin_tax': gst.id, **intra_state})
+                lines.append({'origin_tax': igst.id, **intra_state})
+                # Any other Indian state, the line above matched first
+                lines.append({
+                        'sequence': 20,
+                        'group': group,
+                        f'{party_side}_country': india.id,
+                        'origin_tax': gst.id,
+                        'tax': igst.id,
+                        })
+            rules.append({
+                    'name': f"GST place of supply for {label} "
+                    f"({state.name})",
+                    'kind': kind,
+                    'company': company.id,
+                    'lines': [('create', lines)],
+                    })
+        customer_rule, supplier_rule = cls.create(rules)
+
+        with Transaction().set_context(company=company.id):
+            config = Configuration(1)
+            config.default_customer_tax_rule = customer_rule
+            config.default_supplier_tax_rule = supplier_rule
+            config.save()
+        return customer_rule, supplier_rule
+
+
+class CreateChart(metaclass=PoolMeta):
+    __name__ = 'account.create_chart'
+
+    def default_properties(self, fields):
+        pool = Pool()
+        ModelData = pool.get('ir.model.data')
+        defaults = super().default_properties(fields)
+        template = self.account.account_template
+        # The chart has many revenue and expense accounts
+        if template.id == ModelData.get_id(MODULE, 'account_template_root_in'):
+            for field, name in [
+                    ('category_account_expense', 'purchases'),
+                    ('category_account_revenue', 'sales'),
+                    ]:
+                if field in fields and not defaults.get(field):
+                    defaults[field] = self.get_account(
+                        f'{MODULE}.account_template_{name}_in')
+        return defaults

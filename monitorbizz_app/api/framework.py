@@ -1,0 +1,673 @@
+# This file is part of Monitorbizz.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""The framework of the seed's /api/... layer on trytond's own WSGI app.
+
+An endpoint is declared once, with `endpoint()`. The declaration
+- adds the werkzeug rule to trytond.wsgi.app (served by the trytond process),
+- validates the query string and the JSON body against its schemas,
+- authenticates the bearer token with Tryton's sessions (ir.session),
+- runs the handler in a Tryton transaction as the calling user, so that
+  Tryton's access rights and record rules do the isolation,
+- turns every error into the one JSON error format,
+- and describes the operation in the OpenAPI document (openapi.py).
+"""
+import base64
+import binascii
+import datetime as dt
+import json
+import logging
+import re
+import time
+from decimal import Decimal
+from http import HTTPStatus
+
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+
+from trytond import backend, config, security
+from trytond.exceptions import (
+    ConcurrencyException, LoginException, RateLimitException, UserError,
+    UserWarning)
+from trytond.i18n import gettext
+from trytond.model import Exclude, Unique
+from trytond.model.exceptions import (
+    AccessButtonError, AccessError, DigitsValidationError,
+    DomainValidationError, ForbiddenCharValidationError, ForeignKeyError,
+    RecursionError, RequiredValidationError, SelectionValidationError,
+    SizeValidationError, SQLConstraintError, TimeFormatValidationError,
+    ValidationError)
+from trytond.pool import Pool
+from trytond.protocols.wrappers import BaseResponse, Response
+from trytond.res.user import PasswordError
+from trytond.transaction import Transaction, TransactionError
+from trytond.worker import run_task
+from trytond.wsgi import app
+
+from . import schema as schema_
+
+__all__ = ['ApiError', 'endpoint', 'ENDPOINTS', 'paginate', 'page_of',
+    'LIST_QUERY', 'encode_token', 'decode_token', 'api_error']
+
+logger = logging.getLogger(__name__)
+
+MODULE = 'monitorbizz_api'
+JSON = 'application/json'
+_TIMEOUT = config.getint('request', 'timeout', default=0)
+
+ENDPOINTS = []
+# The /api rules alone, to tell 404 from 405 in the fall-back route
+_API_MAP = Map()
+
+
+class ApiError(Exception):
+    "An error answered as {'error': {'code', 'message', 'fields'}}"
+
+    def __init__(self, status, code, message, fields=None):
+        super().__init__(status, code, message)
+        self.status = HTTPStatus(status)
+        self.code = code
+        self.message = message
+        self.fields = fields or {}
+        self.headers = {}
+
+    def __str__(self):
+        return f'{self.status.value} {self.code}: {self.message}'
+
+    def as_dict(self):
+        return {'error': {
+                'code': self.code,
+                'message': self.message,
+                'fields': self.fields,
+                }}
+
+    def response(self):
+        response = json_response(self.as_dict(), self.status)
+        if self.status == HTTPStatus.UNAUTHORIZED:
+            response.headers['WWW-Authenticate'] = 'Bearer'
+        response.headers.update(self.headers)
+        return response
+
+
+ERROR_SCHEMA = schema_.define('Error', {
+        'type': 'object',
+        'description': "Every error of the API",
+        'required': ['error'],
+        'additionalProperties': False,
+        'properties': {
+            'error': {
+                'type': 'object',
+                'required': ['code', 'message', 'fields'],
+                'additionalProperties': False,
+                'properties': {
+                    'code': {
+                        'type': 'string',
+                        'pattern': '^[a-z][a-z0-9_]*$',
+                        'description': "Stable machine-readable code",
+                        },
+                    'message': {
+                        'type': 'string',
+                        'description': "Human-readable, in the user's "
+                        "language when Tryton translated it",
+                        },
+                    'fields': {
+                        'type': 'object',
+                        'description': "Problem of each invalid field "
+                        "(dotted path for nested fields)",
+                        'additionalProperties': {'type': 'string'},
+                        },
+                    },
+                },
+            },
+        })
+
+
+def _default(value):
+    if isinstance(value, Decimal):
+        # As a string: amounts must not go through binary floats
+        return str(value)
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def json_response(data, status=HTTPStatus.OK, headers=None):
+    response = Response(
+        json.dumps(data, default=_default, ensure_ascii=False),
+        status=int(status), content_type=JSON)
+    # Answers carry tokens and user data
+    response.headers['Cache-Control'] = 'no-store'
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+# Tokens ---------------------------------------------------------------------
+
+def encode_token(user_id, key):
+    "Bearer token of the ir.session key of user_id"
+    raw = f'{user_id}:{key}'.encode('ascii')
+    return base64.urlsafe_b64encode(raw).decode('ascii').rstrip('=')
+
+
+def decode_token(token):
+    "Return (user_id, session key) or None"
+    try:
+        raw = base64.urlsafe_b64decode(
+            token + '=' * (-len(token) % 4)).decode('ascii')
+        user_id, key = raw.split(':', 1)
+        user_id = int(user_id)
+    except (ValueError, binascii.Error, UnicodeError):
+        return None
+    if user_id <= 0 or not key:
+        return None
+    return user_id, key
+
+
+def session_max_age():
+    return config.getint('session', 'max_age')
+
+
+# Errors ---------------------------------------------------------------------
+
+_VALIDATION_CODES = [
+    (DomainValidationError, 'domain_validation'),
+    (RequiredValidationError, 'required'),
+    (SizeValidationError, 'size'),
+    (DigitsValidationError, 'digits'),
+    (SelectionValidationError, 'selection'),
+    (ForbiddenCharValidationError, 'forbidden_char'),
+    (TimeFormatValidationError, 'time_format'),
+    (RecursionError, 'recursion'),
+    ]
+
+
+def _message(exception):
+    return ' '.join(filter(None, [
+                str(getattr(exception, 'message', '') or ''),
+                str(getattr(exception, 'description', '') or ''),
+                ])) or str(exception)
+
+
+def _unique_violation(message):
+    """Tell whether the SQLConstraintError message is the one of a Unique or
+    Exclude constraint (a conflict) rather than of a Check (invalid data)"""
+    try:
+        pool = Pool()
+    except Exception:
+        return False
+    for _, Model in pool.iterobject():
+        for _, constraint, error in getattr(Model, '_sql_constraints', []):
+            if not isinstance(constraint, (Unique, Exclude)):
+                continue
+            try:
+                if gettext(error) == message:
+                    return True
+            except (KeyError, ValueError):
+                if error == message:
+                    return True
+    return False
+
+
+def api_error(exception, field_names=None):
+    """Map an exception to an ApiError.
+
+    field_names maps Tryton field names to the API's, for the "fields" of
+    validation errors."""
+    field_names = field_names or {}
+
+    def fields_of(names, message):
+        return {field_names.get(n, n): message for n in names}
+
+    if isinstance(exception, ApiError):
+        return exception
+    if isinstance(exception, HTTPException):
+        code = re.sub(r'[^a-z0-9]+', '_', exception.name.lower()).strip('_')
+        error = ApiError(exception.code or 500, code,
+            exception.description or exception.name)
+        if isinstance(exception, MethodNotAllowed):
+            error.headers['Allow'] = ', '.join(exception.valid_methods or [])
+        return error
+    if isinstance(exception, RateLimitException):
+        return ApiError(429, 'too_many_requests',
+            "Too many failed attempts: wait a few minutes and try again.")
+    if isinstance(exception, LoginException):
+        return ApiError(401, 'login_parameter_required', exception.message,
+            {exception.name: exception.message})
+    if isinstance(exception, (AccessError, AccessButtonError)):
+        return ApiError(403, 'forbidden', _message(exception))
+    if isinstance(exception, PasswordError):
+        message = _message(exception)
+        return ApiError(422, 'invalid_password', message,
+            fields_of(['password'], message))
+    if isinstance(exception, SQLConstraintError):
+        message = _message(exception)
+        if _unique_violation(exception.message):
+            return ApiError(409, 'conflict', message)
+        return ApiError(422, 'constraint_violation', message)
+    if isinstance(exception, ForeignKeyError):
+        return ApiError(409, 'foreign_key_conflict', _message(exception))
+    if isinstance(exception, ValidationError):
+        message = _message(exception)
+        code = next((c for cls, c in _VALIDATION_CODES
+                if isinstance(exception, cls)), 'validation_error')
+        fields = {}
+        if isinstance(exception, DomainValidationError) and exception.domain:
+            _, field_definitions = exception.domain
+            fields = fields_of(field_definitions, message)
+        return ApiError(422, code, message, fields)
+    if isinstance(exception, UserWarning):
+        # As Tryton's own JSON protocol does (HTTP Conflict)
+        return ApiError(409, 'user_warning', _message(exception))
+    if isinstance(exception, ConcurrencyException):
+        return ApiError(409, 'concurrent_modification', exception.message)
+    if isinstance(exception, UserError):
+        return ApiError(422, 'user_error', _message(exception))
+    if isinstance(exception, backend.DatabaseTimeoutError):
+        return ApiError(504, 'timeout', "The request took too long.")
+    if isinstance(exception, backend.DatabaseOperationalError):
+        return ApiError(503, 'service_unavailable',
+            "The database is busy: try again.")
+    logger.error("Unexpected error in the API", exc_info=exception)
+    return ApiError(500, 'internal_error', "Internal error.")
+
+
+# Requests -------------------------------------------------------------------
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _bearer(request):
+    header = request.headers.get('Authorization', '')
+    scheme, _, token = header.partition(' ')
+    if not header:
+        raise ApiError(401, 'missing_token',
+            "Authentication required: send 'Authorization: Bearer <token>'.")
+    if scheme.lower() != 'bearer' or not token.strip():
+        raise ApiError(401, 'invalid_token',
+            "The Authorization header must be 'Bearer <token>'.")
+    return token.strip()
+
+
+class Call:
+    "What a handler receives: the request, validated and authenticated"
+
+    def __init__(self, endpoint, request, body, query):
+        self.endpoint = endpoint
+        self.request = request
+        self.body = body
+        self.query = query
+        self.user_id = None
+        self.session = None
+        self._database = None
+
+    @property
+    def database(self):
+        "The platform's one database, its pool loaded"
+        if self._database is None:
+            self._database = self._get_database()
+        return self._database
+
+    def _get_database(self):
+        name = config.get('monitorbizz', 'database', default=None)
+        if not name:
+            raise ApiError(503, 'not_configured',
+                "The API has no database: set [monitorbizz] database.")
+        if name not in Pool.database_list():
+            # As trytond.protocols.wrappers.with_pool does
+            with Transaction().start(None, 0, readonly=True) as transaction:
+                exists = name in transaction.database.list()
+            if not exists:
+                raise ApiError(503, 'not_configured',
+                    f"The database {name!r} does not exist.")
+            with Transaction().start(name, 0, readonly=True):
+                Pool(name).init()
+        # The routes exist in every process that has the package installed;
+        # the API exists only in the databases where the module is activated.
+        if MODULE not in Pool(name)._modules:
+            raise ApiError(404, 'not_found',
+                f"The API is not activated in the database {name!r}.")
+        return name
+
+    @property
+    def pool(self):
+        return Pool(self.database)
+
+    @property
+    def context(self):
+        "The request context Tryton's own protocols give to transactions"
+        return {'_request': self.request.context}
+
+    @property
+    def user(self):
+        "The calling user (within the handler's transaction)"
+        User = Pool().get('res.user')
+        return User(Transaction().user)
+
+    def run(self, func, user, readonly=False):
+        """Return func() run in a transaction of the database as user (0 is
+        root: only for what is anonymous by nature)."""
+        return run_in_transaction(
+            self.database, user, func, readonly=readonly,
+            context=self.context, field_names=self.endpoint.field_names)
+
+
+def run_in_transaction(database, user, func, readonly=False, context=None,
+        field_names=None):
+    """Run func in a transaction, retried as trytond's with_transaction
+    does; a user other than root gets its preferences as context and access
+    checks. Errors are raised as ApiError, after rollback."""
+    context = dict(context or {})
+    retry = config.getint('database', 'retry')
+    count, extras = 0, {}
+    while True:
+        if count:
+            time.sleep(0.02 * count)
+        with Transaction().start(database, user, readonly=readonly,
+                context=context, timeout=_TIMEOUT, **extras) as transaction:
+            try:
+                if user:
+                    User = Pool().get('res.user')
+                    preferences = User.get_preferences(context_only=True)
+                    user_context = {
+                        k: v for k, v in preferences.items()
+                        if k in User._context_fields}
+                    with transaction.set_context(
+                            user_context, _check_access=True):
+                        result = func()
+                else:
+                    result = func()
+            except TransactionError as e:
+                transaction.rollback()
+                transaction.tasks.clear()
+                e.fix(extras)
+                continue
+            except backend.DatabaseOperationalError as e:
+                if (count < retry and not readonly
+                        and not isinstance(e, backend.DatabaseTimeoutError)):
+                    transaction.rollback()
+                    transaction.tasks.clear()
+                    count += 1
+                    logger.debug("Retry: %i", count)
+                    continue
+                raise api_error(e, field_names) from e
+            except Exception as e:
+                # Mapped here: messages need the transaction; leaving the
+                # block rolls back.
+                raise api_error(e, field_names) from e
+            transaction.commit()
+        while transaction.tasks:
+            run_task(Pool(database), transaction.tasks.pop())
+        return result
+
+
+class Endpoint:
+    """One operation of the API: route, validation, transaction and document
+
+    method, path: the route (werkzeug converters in path: <int:id>)
+    handler: called as handler(call, **path_params) (see Call)
+    summary, description (default: the handler's docstring), tags (default:
+        the first segment after /api/): the document
+    request: schema of the JSON body; response: schema of the answer,
+        answered with status (204: no body)
+    query: schema of each query parameter (LIST_QUERY for lists)
+    auth: whether a bearer token is required
+    transaction: 'user' (default with auth): the handler runs in a
+        transaction as the calling user with access checks; 'root': as
+        root, only for what is anonymous by nature (registration); None:
+        the handler starts what it needs (Call.run, trytond.security)
+    errors: {status: description} of the errors the handler raises itself
+    field_names: {Tryton field: API field} for the "fields" of errors
+    content_type: of the answer, for the document
+    """
+
+    def __init__(self, method, path, handler, summary, description=None,
+            tags=None, request=None, response=None, status=200, auth=True,
+            transaction=..., query=None, errors=None, field_names=None,
+            content_type=JSON, operation_id=None):
+        if transaction is ...:
+            transaction = 'user' if auth else None
+        if transaction == 'user' and not auth:
+            raise ValueError("A 'user' transaction needs auth")
+        if transaction == 'root' and auth:
+            raise ValueError("Authenticated endpoints never run as root")
+        if transaction not in {'user', 'root', None}:
+            raise ValueError(f"Unknown transaction {transaction!r}")
+        self.method = method.upper()
+        self.path = path
+        self.handler = handler
+        self.summary = summary
+        self.description = description or (handler.__doc__ or '').strip()
+        self.tags = list(tags or [path.split('/')[2]])
+        self.request = request
+        self.response = response
+        self.status = HTTPStatus(status)
+        self.auth = auth
+        self.transaction = transaction
+        self.query = query or {}
+        self.errors = dict(errors or {})
+        self.field_names = field_names or {}
+        self.content_type = content_type
+        self.operation_id = operation_id or '_'.join(
+            [handler.__module__.rsplit('.', 1)[-1], handler.__name__])
+        self.readonly = self.method in {'GET', 'HEAD'}
+        for schema in [request, response, *self.query.values()]:
+            if schema is not None:
+                schema_.check(schema)
+
+    def __repr__(self):
+        return f'<Endpoint {self.method} {self.path}>'
+
+    def __call__(self, request, **path_params):
+        started = time.monotonic()
+        try:
+            response = self._dispatch(request, path_params)
+        except Exception as exception:
+            response = api_error(exception).response()
+        logger.debug('%s %s %s in %i ms', self.method, request.path,
+            response.status_code, (time.monotonic() - started) * 1000)
+        return response
+
+    def _dispatch(self, request, path_params):
+        call = Call(self, request, self._read_body(request),
+            self._read_query(request))
+        if self.auth:
+            self._authenticate(call)
+        if self.transaction == 'user':
+            result = call.run(lambda: self.handler(call, **path_params),
+                call.user_id, readonly=self.readonly)
+        elif self.transaction == 'root':
+            result = call.run(lambda: self.handler(call, **path_params),
+                0, readonly=self.readonly)
+        else:
+            result = self.handler(call, **path_params)
+        if self.auth and self.transaction:
+            # Keep the session fresh, as trytond's dispatcher does
+            security.reset(call.database, call.session, call.context)
+        return self._make_response(result)
+
+    def _read_body(self, request):
+        if self.request is None:
+            return None
+        data = request.get_data(cache=True)
+        try:
+            body = json.loads(data.decode('utf-8') if data else '',
+                parse_float=Decimal, parse_constant=_reject_constant)
+        except (ValueError, UnicodeDecodeError) as e:
+            raise ApiError(400, 'malformed_json',
+                f"The request body is not valid JSON: {e}")
+        if (schema_._resolve(self.request).get('type') == 'object'
+                and not isinstance(body, dict)):
+            raise ApiError(400, 'malformed_json',
+                "The request body must be a JSON object.")
+        try:
+            return schema_.validate(self.request, body)
+        except schema_.Invalid as e:
+            raise ApiError(422, 'validation_error',
+                "Some fields are invalid.", {
+                    self.field_names.get(k, k): v
+                    for k, v in e.problems.items()})
+
+    def _read_query(self, request):
+        values, problems = {}, {}
+        for name in request.args:
+            if name not in self.query:
+                problems[name] = "is not an accepted parameter"
+        for name, schema in self.query.items():
+            if name not in request.args:
+                if 'default' in schema:
+                    values[name] = schema['default']
+                continue
+            raw = request.args[name]
+            types = schema['type']
+            types = [types] if isinstance(types, str) else types
+            try:
+                if 'integer' in types:
+                    value = int(raw)
+                elif 'number' in types:
+                    value = Decimal(raw)
+                elif 'boolean' in types:
+                    value = {'true': True, 'false': False}[raw.lower()]
+                else:
+                    value = raw
+                values[name] = schema_.validate(schema, value)
+            except (ValueError, KeyError, ArithmeticError):
+                problems[name] = f"must be of type {' or '.join(types)}"
+            except schema_.Invalid as e:
+                problems[name] = e.problems['body']
+        if problems:
+            raise ApiError(400, 'invalid_query',
+                "Some query parameters are invalid.", problems)
+        return values
+
+    def _authenticate(self, call):
+        token = _bearer(call.request)
+        decoded = decode_token(token)
+        if decoded:
+            user_id, key = decoded
+            # Tryton's own check: the key of an ir.session of the user,
+            # within [session] max_age, from the same address
+            if security.check(call.database, user_id, key,
+                    context=call.context):
+                call.user_id, call.session = user_id, key
+                return
+        raise ApiError(401, 'invalid_token',
+            "The token is invalid, expired or revoked: log in again.")
+
+    def _make_response(self, result):
+        if isinstance(result, BaseResponse):
+            return result
+        if result is None and self.status == HTTPStatus.NO_CONTENT:
+            return Response(status=HTTPStatus.NO_CONTENT)
+        return json_response(result, self.status)
+
+
+def endpoint(method, path, **kwargs):
+    """Declare the decorated function as the handler of method on path.
+
+    path uses werkzeug converters (/api/businesses/<int:id>); the handler
+    is called as handler(call, **path_params) and returns what is answered
+    as JSON with status (or a Response). See Endpoint for the options."""
+    def decorator(func):
+        declared = Endpoint(method, path, func, **kwargs)
+        for other in ENDPOINTS:
+            if (other.method, other.path) == (declared.method, path):
+                raise ValueError(f"{declared!r} is declared twice")
+            if other.operation_id == declared.operation_id:
+                raise ValueError(
+                    f"operationId {declared.operation_id} is not unique")
+        ENDPOINTS.append(declared)
+        app.route(path, methods=[declared.method])(declared)
+        _API_MAP.add(Rule(path, methods=[declared.method],
+                endpoint=declared))
+        return func
+    return decorator
+
+
+@app.route('/api/<path:path>',
+    methods=['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'])
+def fallback(request, path):
+    "Unknown /api/ paths and methods answer in the API's error format"
+    try:
+        _API_MAP.bind('').match(request.path, method=request.method)
+    except (NotFound, MethodNotAllowed) as e:
+        return api_error(e).response()
+    # Not reached: a declared rule matches before this one
+    return api_error(NotFound()).response()
+
+
+fallback.api_fallback = True
+
+
+# Lists ----------------------------------------------------------------------
+
+LIST_QUERY = {
+    'limit': {'type': 'integer', 'minimum': 1, 'maximum': 100,
+        'default': 20, 'description': "Page size"},
+    'offset': {'type': 'integer', 'minimum': 0, 'default': 0,
+        'description': "Number of items to skip"},
+    'q': {'type': 'string', 'maxLength': 200,
+        'description': "Text to search for"},
+    'order': {'type': 'string', 'maxLength': 200,
+        'description': "Comma-separated fields to sort by; "
+        "a leading '-' sorts descending (e.g. -date,name)"},
+    }
+
+
+def page_of(item_schema):
+    "The response schema of a paginated list of item_schema"
+    return {
+        'type': 'object',
+        'required': ['items', 'total', 'limit', 'offset'],
+        'additionalProperties': False,
+        'properties': {
+            'items': {'type': 'array', 'items': item_schema},
+            'total': {'type': 'integer', 'minimum': 0,
+                'description': "Number of items matching, all pages"},
+            'limit': {'type': 'integer', 'minimum': 1},
+            'offset': {'type': 'integer', 'minimum': 0},
+            },
+        }
+
+
+def paginate(call, Model, fields, domain=None, orders=None, search=None,
+        serialize=None, default_order=None):
+    """Answer ?limit=&offset=&q=&order= on Model.
+
+    fields: the Tryton fields to read (dotted names read the targets in the
+    same query batches: no query per item).
+    orders: the API names accepted by ?order=, mapped to Tryton fields.
+    search: the Tryton field that ?q= matches (ilike), default rec_name.
+    serialize: turns each row read (a dict) into the item answered.
+    It runs in the handler's transaction, so the user's access rights and
+    record rules apply to the count and to the page alike."""
+    query = call.query
+    limit, offset = query.get('limit', 20), query.get('offset', 0)
+    domain = list(domain or [])
+    if query.get('q'):
+        domain.append((search or 'rec_name', 'ilike', f"%{query['q']}%"))
+    order = _order(query.get('order'), orders or {}) or default_order
+    total = Model.search_count(domain)
+    rows = Model.search_read(domain, offset=offset, limit=limit,
+        order=order, fields_names=list(fields))
+    items = [serialize(r) for r in rows] if serialize else rows
+    return {'items': items, 'total': total, 'limit': limit,
+        'offset': offset}
+
+
+def _order(value, orders):
+    if not value:
+        return None
+    order = []
+    for item in value.split(','):
+        item = item.strip()
+        name = item.lstrip('-')
+        if name not in orders:
+            raise ApiError(400, 'invalid_query',
+                "Unknown sort field.", {'order': (
+                        f"{name!r} is not one of "
+                        f"{', '.join(sorted(orders)) or 'nothing'}")})
+        direction = 'DESC' if item.startswith('-') else 'ASC'
+        order.append((orders[name], direction))
+    order.append(('id', order[-1][1]))
+    return order

@@ -1,0 +1,156 @@
+"""Tenant isolation: Tryton shares parties, products, locations, lots, BOMs
+and routings across companies; Monitorbizz gives each a business and record
+rules (isolation.xml) make them invisible and unwritable from any other."""
+from trytond.cache import Cache
+from trytond.i18n import gettext
+from trytond.model import fields
+from trytond.model.exceptions import AccessError
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval, If
+from trytond.transaction import (
+    Transaction, check_access, without_check_access)
+
+
+def _company_field(help):
+    return fields.Many2One(
+        'company.company', "Business", ondelete='RESTRICT',
+        domain=[
+            If(Eval('context', {}).contains('company'),
+                ('id', '=', Eval('context', {}).get('company', -1)),
+                ()),
+            ],
+        help=help)
+
+
+def _is_platform():
+    "The platform administrator sets businesses up; business users don't"
+    pool = Pool()
+    ModelData = pool.get('ir.model.data')
+    return Transaction().user in {0, ModelData.get_id('res', 'user_admin')}
+
+
+class BusinessMixin:
+    __slots__ = ()
+    company = _company_field("The business the record belongs to.")
+
+    @classmethod
+    def default_company(cls):
+        return Transaction().context.get('company')
+
+
+class Party(BusinessMixin, metaclass=PoolMeta):
+    __name__ = 'party.party'
+
+
+class Template(BusinessMixin, metaclass=PoolMeta):
+    __name__ = 'product.template'
+
+
+class Location(BusinessMixin, metaclass=PoolMeta):
+    "Virtual locations (supplier, customer, transit) stay platform-wide"
+    __name__ = 'stock.location'
+
+
+class Lot(BusinessMixin, metaclass=PoolMeta):
+    __name__ = 'stock.lot'
+
+
+class BOM(BusinessMixin, metaclass=PoolMeta):
+    __name__ = 'production.bom'
+
+
+class Routing(BusinessMixin, metaclass=PoolMeta):
+    __name__ = 'production.routing'
+
+
+class Rule(metaclass=PoolMeta):
+    "Record rules may use the businesses the user is a member of"
+    __name__ = 'ir.rule'
+    _member_companies_cache = Cache(
+        'ir.rule.member_companies', context=False)
+
+    @classmethod
+    def _member_companies(cls):
+        pool = Pool()
+        UserCompany = pool.get('res.user-company.company')
+        transaction = Transaction()
+        user = transaction.user
+        companies = cls._member_companies_cache.get(user)
+        if companies is None:
+            table = UserCompany.__table__()
+            cursor = transaction.connection.cursor()
+            cursor.execute(*table.select(table.company,
+                    where=table.user == user))
+            companies = sorted(c for c, in cursor)
+            cls._member_companies_cache.set(user, companies)
+        return companies
+
+    @classmethod
+    def _get_cache_key(cls, model_names):
+        return (*super()._get_cache_key(model_names),
+            tuple(cls._member_companies()))
+
+    @classmethod
+    def _get_context(cls, model_name):
+        context = super()._get_context(model_name)
+        context['member_companies'] = cls._member_companies()
+        return context
+
+
+class UserCompany(metaclass=PoolMeta):
+    __name__ = 'res.user-company.company'
+
+    @classmethod
+    def on_modification(cls, mode, records, field_names=None):
+        pool = Pool()
+        Rule = pool.get('ir.rule')
+        super().on_modification(mode, records, field_names=field_names)
+        Rule._member_companies_cache.clear()
+
+
+class CrossBusinessReferenceMixin:
+    """A user may only link records they can see: a sale of one business
+    cannot point at a customer of another, even by id."""
+    __slots__ = ()
+
+    @classmethod
+    def check_modification(cls, mode, records, values=None, external=False):
+        super().check_modification(
+            mode, records, values=values, external=external)
+        if external and mode in {'create', 'write'} and not _is_platform():
+            cls._check_business_references(records, values)
+
+    @classmethod
+    def _check_business_references(cls, records, values=None):
+        "values are those written, or None for created records"
+        pool = Pool()
+        Rule = pool.get('ir.rule')
+        names = [n for n, f in cls._fields.items()
+            if f._type == 'many2one' and not hasattr(f, 'getter')
+            and (values is None or n in values)]
+        if not records or not names:
+            return
+        if values is None:
+            with without_check_access():
+                rows = cls.read([r.id for r in records], names)
+        else:
+            rows = [values]
+        for name in names:
+            ids = {r[name] for r in rows if r[name] is not None}
+            if not ids:
+                continue
+            Target = pool.get(cls._fields[name].model_name)
+            # Tryton validates with access checks off: ask for the rules
+            # of the user explicitly.
+            with check_access():
+                domain = Rule.domain_get(Target.__name__, mode='read')
+            if not domain:
+                continue
+            with without_check_access():
+                visible = Target.search(
+                    [('id', 'in', list(ids)), domain], count=True)
+            if visible < len(ids):
+                raise AccessError(gettext(
+                        'monitorbizz_business.msg_other_business_reference',
+                        field=cls._fields[name].string,
+                        model=cls.__name__))
