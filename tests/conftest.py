@@ -55,19 +55,27 @@ def _demo_database(tmp_dir):
     os.makedirs(CACHE, exist_ok=True)
     run.write_config(config_file, '127.0.0.1', 0, CACHE, uri=URI)
     if IS_POSTGRESQL:
+        import psycopg
         with _pg_admin() as conn, conn.cursor() as cursor:
             cursor.execute("SELECT datname FROM pg_database "
                 "WHERE datname LIKE 'mbz\\_demo\\_%%' AND datname != %s",
                 (template,))
             for stale, in cursor.fetchall():
-                cursor.execute(f'DROP DATABASE IF EXISTS "{stale}"')
+                try:
+                    cursor.execute(f'DROP DATABASE IF EXISTS "{stale}"')
+                except psycopg.errors.ObjectInUse:
+                    pass  # another test run is using it
             if not _pg_exists(cursor, template):
-                building = f'{template}_building'
+                # Concurrent runs each build their own copy; first wins.
+                building = f'{template}_b{os.getpid()}'
                 cursor.execute(f'DROP DATABASE IF EXISTS "{building}"')
                 cursor.execute(f'CREATE DATABASE "{building}"')
                 run.build_database(config_file, building)
-                cursor.execute(
-                    f'ALTER DATABASE "{building}" RENAME TO "{template}"')
+                if _pg_exists(cursor, template):
+                    cursor.execute(f'DROP DATABASE "{building}" WITH (FORCE)')
+                else:
+                    cursor.execute(
+                        f'ALTER DATABASE "{building}" RENAME TO "{template}"')
             cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     else:
         cached = os.path.join(CACHE, 'demo.sqlite')

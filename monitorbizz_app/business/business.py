@@ -342,19 +342,19 @@ class Company(metaclass=PoolMeta):
             party.save()
             company = cls(party=party, currency=values['currency'])
             company._apply_profile(values)
-            Party.write([party], {'company': company.id})
             with transaction.set_context(company=company.id):
+                Party.write([party], {'company': company.id})
                 company._create_chart()
                 company._create_fiscal_year(dt.date.today())
                 company._create_sequences()
                 company._create_warehouse()
-            if owner:
-                UserRole.create([{
-                            'user': owner,
-                            'company': company.id,
-                            'role': Role.get_business_role('owner').id,
-                            }])
-                company._create_employee(User(owner))
+                if owner:
+                    UserRole.create([{
+                                'user': owner,
+                                'company': company.id,
+                                'role': Role.get_business_role('owner').id,
+                                }])
+                    company._create_employee(User(owner))
         return company.id
 
     def _create_chart(self):
@@ -513,8 +513,12 @@ class Company(metaclass=PoolMeta):
         party.save()
         employee = Employee(party=party, company=self)
         employee.save()
-        User.write([user], {'employees': [('add', [employee.id])]})
-        if user.company == self and not user.employee:
-            User.write([user], {'employee': employee.id})
+        # res.user reads its company from the context: validate the user
+        # in their own business, not in the one being set up.
+        with Transaction().reset_context(), without_check_access():
+            user = User(user.id)
+            User.write([user], {'employees': [('add', [employee.id])]})
+            if user.company == self and not user.employee:
+                User.write([user], {'employee': employee.id})
         return employee
 

@@ -187,7 +187,9 @@ class User(metaclass=PoolMeta):
     def sync_businesses(cls, users):
         "The businesses a member may work in are those of their memberships"
         to_write = []
-        with without_check_access():
+        # res.user reads company and employee from the context: work on
+        # the stored values.
+        with Transaction().reset_context(), without_check_access():
             users = cls.search([('id', 'in', [u.id for u in users])])
             for user in users:
                 businesses = {r.company for r in user.roles if r.company}
@@ -214,11 +216,13 @@ class User(metaclass=PoolMeta):
         pool = Pool()
         Employee = pool.get('company.employee')
         transaction = Transaction()
-        user = cls(transaction.user)
-        if company_id not in {c.id for c in user.companies}:
-            raise AccessError(gettext(
-                    'monitorbizz_business.msg_not_a_member'))
-        with without_check_access():
+        # res.user reads company and employee from the context: work on
+        # the stored values.
+        with transaction.reset_context(), without_check_access():
+            user = cls(transaction.user)
+            if company_id not in {c.id for c in user.companies}:
+                raise AccessError(gettext(
+                        'monitorbizz_business.msg_not_a_member'))
             employees = Employee.search([
                     ('id', 'in', [e.id for e in user.employees]),
                     ('company', '=', company_id),
