@@ -154,3 +154,39 @@ class CrossBusinessReferenceMixin:
                         'monitorbizz_business.msg_other_business_reference',
                         field=cls._fields[name].string,
                         model=cls.__name__))
+
+
+# Platform reference data every business reads but none may change: only the
+# platform administrators (group Administration) edit them.
+SHARED_READONLY = {
+    'product.uom', 'product.uom.category', 'currency.currency',
+    'currency.currency.rate', 'country.country', 'country.subdivision',
+    'country.postal_code', 'account.account.template',
+    'account.account.type.template', 'account.tax.template',
+    'account.tax.code.template', 'account.tax.code.line.template',
+    'account.tax.rule.template', 'account.tax.rule.line.template',
+    'account.invoice.payment_term', 'account.invoice.payment_term.line',
+    'account.invoice.payment_term.line.delta', 'res.role',
+    'res.role-res.group',
+    }
+
+
+class ModelAccess(metaclass=PoolMeta):
+    __name__ = 'ir.model.access'
+
+    @classmethod
+    def get_access(cls, models):
+        pool = Pool()
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        access = super().get_access(models)
+        if SHARED_READONLY.isdisjoint(access):
+            return access
+        admin_group = ModelData.get_id('res', 'group_admin')
+        if admin_group in User.get_groups():
+            return access
+        access = dict(access)
+        for model in SHARED_READONLY.intersection(access):
+            access[model] = dict(access[model],
+                write=False, create=False, delete=False)
+        return access
