@@ -9,7 +9,9 @@ import hashlib
 import secrets
 from email.message import EmailMessage
 
-from sql import Null, Union
+from sql import Null
+
+from trytond.cache import Cache
 
 from trytond import config
 from trytond.i18n import gettext
@@ -44,6 +46,13 @@ class Role(metaclass=PoolMeta):
             ('code_unique', Unique(table, table.code),
                 'monitorbizz_business.msg_role_code_unique'),
             ]
+
+    @classmethod
+    def on_modification(cls, mode, roles, field_names=None):
+        pool = Pool()
+        User = pool.get('res.user')
+        super().on_modification(mode, roles, field_names=field_names)
+        User._clear_business_caches()
 
     @classmethod
     def get_business_role(cls, code):
@@ -82,7 +91,7 @@ class UserRole(metaclass=PoolMeta):
     def valid(self, date):
         # user_role copies the groups of valid roles into user.groups; a
         # business role gives its groups only in its business instead
-        # (UserGroup.user_group_all_table).
+        # (User.get_groups).
         return not self.company and super().valid(date)
 
     @classmethod
@@ -130,51 +139,14 @@ class UserRole(metaclass=PoolMeta):
                         business=company.rec_name))
 
 
-class UserGroup(metaclass=PoolMeta):
-    __name__ = 'res.user-res.group'
-
-    @classmethod
-    def user_group_all_table(cls):
-        "Add the groups of the role each user has in their current business"
-        pool = Pool()
-        Group = pool.get('res.group')
-        User = pool.get('res.user')
-        UserRole = pool.get('res.user.role')
-        RoleGroup = pool.get('res.role-res.group')
-        user_group = cls.__table__()
-        user = User.__table__()
-        user_role = UserRole.__table__()
-        role_group = RoleGroup.__table__()
-        group_parents = Group.group_parent_all_cte()
-        now = dt.datetime.now()
-
-        direct = user_group.select(
-            user_group.user.as_('user'), user_group.group.as_('group'))
-        from_roles = (user_role
-            .join(user, condition=(user_role.user == user.id)
-                & (user_role.company == user.company))
-            .join(role_group, condition=role_group.role == user_role.role)
-            .select(
-                user_role.user.as_('user'), role_group.group.as_('group'),
-                where=((user_role.from_date == Null)
-                        | (user_role.from_date <= now))
-                    & ((user_role.to_date == Null)
-                        | (user_role.to_date >= now))))
-        pairs = Union(direct, from_roles, all_=True)
-        return (pairs
-            .join(group_parents, condition=pairs.group == group_parents.id)
-            .select(
-                pairs.user.as_('user'),
-                group_parents.parent.as_('group'),
-                where=group_parents.parent != Null,
-                with_=group_parents))
-
-
 class User(metaclass=PoolMeta):
     __name__ = 'res.user'
     memberships = fields.One2Many(
         'res.user.role', 'user', "Memberships",
         filter=[('company', '!=', None)], readonly=True)
+
+    _business_groups_cache = Cache(
+        'res_user.get_business_groups', context=False)
 
     @classmethod
     def __setup__(cls):
@@ -182,6 +154,66 @@ class User(metaclass=PoolMeta):
         cls.__rpc__.update({
                 'switch_business': RPC(readonly=False),
                 })
+
+    @classmethod
+    def get_companies(cls):
+        companies = super().get_companies()
+        if len(companies) > 1:
+            # A member works in one business at a time, so that the rights
+            # of their role there apply to that business's records only.
+            with without_check_access():
+                user = cls(Transaction().user)
+                if any(r.company for r in user.roles):
+                    companies = [user.company.id] if user.company else []
+        return companies
+
+    @classmethod
+    def get_groups(cls):
+        "Add the groups of the user's role in the business they work in"
+        pool = Pool()
+        Group = pool.get('res.group')
+        UserRole = pool.get('res.user.role')
+        RoleGroup = pool.get('res.role-res.group')
+        transaction = Transaction()
+        groups = super().get_groups()
+        if ('_groups' in transaction.context or not transaction.user
+                or transaction.context.get('_business_groups')):
+            return groups
+        # Reading the user may ask for the groups again: answer those
+        # nested calls with the user's own groups.
+        with transaction.set_context(_business_groups=True), \
+                without_check_access():
+            companies = tuple(cls.get_companies())
+        key = (transaction.user, companies)
+        business_groups = cls._business_groups_cache.get(key)
+        if business_groups is None:
+            user_role = UserRole.__table__()
+            role_group = RoleGroup.__table__()
+            group_parents = Group.group_parent_all_cte()
+            now = dt.datetime.now()
+            cursor = transaction.connection.cursor()
+            cursor.execute(*user_role
+                .join(role_group, condition=role_group.role == user_role.role)
+                .join(group_parents,
+                    condition=role_group.group == group_parents.id)
+                .select(group_parents.parent,
+                    where=(user_role.user == transaction.user)
+                    & user_role.company.in_(companies or [-1])
+                    & (group_parents.parent != Null)
+                    & ((user_role.from_date == Null)
+                        | (user_role.from_date <= now))
+                    & ((user_role.to_date == Null)
+                        | (user_role.to_date >= now)),
+                    with_=group_parents))
+            business_groups = tuple(sorted({g for g, in cursor}))
+            cls._business_groups_cache.set(key, business_groups)
+        return tuple(sorted(set(groups) | set(business_groups)))
+
+    @classmethod
+    def _clear_business_caches(cls):
+        cls._get_groups_cache.clear()
+        cls._get_companies_cache.clear()
+        cls._business_groups_cache.clear()
 
     @classmethod
     def sync_businesses(cls, users):
@@ -208,7 +240,7 @@ class User(metaclass=PoolMeta):
                     to_write.extend(([user], values))
             if to_write:
                 cls.write(*to_write)
-        cls._get_groups_cache.clear()
+        cls._clear_business_caches()
 
     @classmethod
     def switch_business(cls, company_id):
@@ -232,16 +264,16 @@ class User(metaclass=PoolMeta):
                     'company_filter': 'one',
                     'employee': employees[0].id if employees else None,
                     })
-        cls._get_groups_cache.clear()
+        cls._clear_business_caches()
         return company_id
 
     @classmethod
     def on_modification(cls, mode, users, field_names=None):
         super().on_modification(mode, users, field_names=field_names)
-        if mode == 'write' and (
-                field_names is None or 'company' in field_names):
+        if mode == 'write' and (field_names is None
+                or {'company', 'company_filter'} & set(field_names)):
             # The groups depend on the current business.
-            cls._get_groups_cache.clear()
+            cls._clear_business_caches()
 
 
 class Invitation(ModelSQL, ModelView):
