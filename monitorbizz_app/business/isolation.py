@@ -11,9 +11,9 @@ from trytond.transaction import (
     Transaction, check_access, without_check_access)
 
 
-def _company_field(help):
+def _company_field(help, required=False):
     return fields.Many2One(
-        'company.company', "Business", ondelete='RESTRICT',
+        'company.company', "Business", ondelete='RESTRICT', required=required,
         domain=[
             If(Eval('context', {}).contains('company'),
                 ('id', '=', Eval('context', {}).get('company', -1)),
@@ -31,6 +31,16 @@ def _is_platform():
 
 class BusinessMixin:
     __slots__ = ()
+    company = _company_field(
+        "The business the record belongs to.", required=True)
+
+    @classmethod
+    def default_company(cls):
+        return Transaction().context.get('company')
+
+
+class OptionalBusinessMixin:
+    __slots__ = ()
     company = _company_field("The business the record belongs to.")
 
     @classmethod
@@ -38,7 +48,8 @@ class BusinessMixin:
         return Transaction().context.get('company')
 
 
-class Party(BusinessMixin, metaclass=PoolMeta):
+class Party(OptionalBusinessMixin, metaclass=PoolMeta):
+    "A business's own party is made before the business: not required"
     __name__ = 'party.party'
 
 
@@ -46,7 +57,7 @@ class Template(BusinessMixin, metaclass=PoolMeta):
     __name__ = 'product.template'
 
 
-class Location(BusinessMixin, metaclass=PoolMeta):
+class Location(OptionalBusinessMixin, metaclass=PoolMeta):
     "Virtual locations (supplier, customer, transit) stay platform-wide"
     __name__ = 'stock.location'
 
