@@ -163,7 +163,15 @@ def demo():
 
 
 @pytest.fixture(scope='session')
-def live_server(tmp_path_factory):
+def smtp():
+    "A real SMTP server on 127.0.0.1 receiving what the live trytond sends"
+    from monitorbizz_app.business.tests.tools import SMTPSink
+    with SMTPSink() as sink:
+        yield sink
+
+
+@pytest.fixture(scope='session')
+def live_server(tmp_path_factory, smtp):
     tmp_dir = str(tmp_path_factory.mktemp('trytond'))
     database = _demo_database(tmp_dir)
     port = _free_port()
@@ -174,6 +182,7 @@ def live_server(tmp_path_factory):
     process = subprocess.Popen(
         [os.path.join(run.BIN, 'trytond'), '-c', config_file,
             '-d', database],
+        env={**os.environ, 'TRYTOND_EMAIL__URI': smtp.uri},
         stdout=log, stderr=subprocess.STDOUT)
     url = f'http://127.0.0.1:{port}/'
     try:

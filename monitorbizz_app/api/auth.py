@@ -37,6 +37,9 @@ BUSINESS = define('Business', {
         'properties': {
             'id': {'type': 'integer'},
             'name': {'type': 'string'},
+            'role': {'type': ['string', 'null'],
+                'description': "The user's role in it (owner, manager, "
+                "sales, production, stores, accounts, operator)"},
             },
         })
 ME = define('Me', {
@@ -93,10 +96,11 @@ LOGIN = define('Login', {
 def user_businesses(user):
     """Return the businesses user works in, as dicts of the Business schema.
 
-    Extension point for monitorbizz_business: there are no businesses
-    before it. Called in a transaction as user (access rights and record
-    rules apply)."""
-    return []
+    They come from monitorbizz_business (none when it is not activated).
+    Called in a transaction as user (access rights and record rules
+    apply)."""
+    from .businesses import user_businesses
+    return user_businesses(user)
 
 
 def current_business(user, businesses):

@@ -246,6 +246,14 @@ def api_error(exception, field_names=None):
         return ApiError(422, 'constraint_violation', message)
     if isinstance(exception, ForeignKeyError):
         return ApiError(409, 'foreign_key_conflict', _message(exception))
+    problems = getattr(exception, 'fields', None)
+    if isinstance(exception, UserError) and problems and isinstance(
+            problems, dict):
+        # Errors that name their fields themselves (as BusinessError of
+        # monitorbizz_business does): {field: problem}
+        message = _message(exception)
+        return ApiError(422, 'validation_error', message, {
+                field_names.get(n, n): str(p) for n, p in problems.items()})
     if isinstance(exception, ValidationError):
         message = _message(exception)
         code = next((c for cls, c in _VALIDATION_CODES

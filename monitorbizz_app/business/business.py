@@ -312,6 +312,19 @@ class Company(metaclass=PoolMeta):
                     'monitorbizz_business.msg_owner_only',
                     business=company.rec_name))
         values = cls._check_profile(values, creating=False)
+        if values.get('state') and values['state'] != company.state:
+            # The GSTIN and the place-of-supply tax rules are those of the
+            # state the business is registered in.
+            raise BusinessError(
+                gettext('monitorbizz_business.msg_state_fixed'),
+                fields={'state': 'cannot change'})
+        if values.get('gstin') and company.state and (
+                GST_STATE_CODES.get(company.state.code)
+                != values['gstin'][:2]):
+            raise BusinessError(
+                gettext('monitorbizz_business.msg_invalid_profile',
+                    fields='gstin'),
+                fields={'gstin': 'GSTIN state code does not match the state'})
         if 'currency' in values and values['currency'] != company.currency:
             raise BusinessError(
                 gettext('monitorbizz_business.msg_currency_fixed'),

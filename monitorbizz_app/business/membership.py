@@ -402,7 +402,6 @@ class Invitation(ModelSQL, ModelView):
                             }])
             invitation.state = 'accepted'
             invitation.accepted_by = user
-            invitation.token_hash = None
             invitation.save()
         return invitation.company.id
 
@@ -413,5 +412,5 @@ class Invitation(ModelSQL, ModelView):
         Company = pool.get('company.company')
         for invitation in invitations:
             Company.check_owner(invitation.company)
-        cls.write(invitations, {'state': 'revoked', 'token_hash': None})
+        cls.write(invitations, {'state': 'revoked'})
 

@@ -1,6 +1,9 @@
 """Fixtures of the /api/ tests: an HTTP client of the live trytond, fresh
-accounts, the OpenAPI document and a check of answers against it."""
+accounts, the OpenAPI document, a check of answers against it and an SMTP
+server receiving the e-mails of the live trytond."""
 import copy
+import os
+import time
 import uuid
 
 import jsonschema
@@ -29,6 +32,12 @@ class Api:
     def post(self, path, **kwargs):
         return self.request('POST', path, **kwargs)
 
+    def put(self, path, **kwargs):
+        return self.request('PUT', path, **kwargs)
+
+    def delete(self, path, **kwargs):
+        return self.request('DELETE', path, **kwargs)
+
     def register(self, email=None, password=None, name="API Tester"):
         "Register a fresh account; return (email, password, answer)"
         email = email or new_email()
@@ -41,6 +50,24 @@ class Api:
 
 def new_email():
     return f'api-{uuid.uuid4().hex[:10]}@example.com'
+
+
+@pytest.fixture(scope='session')
+def mail(smtp):
+    "Return the e-mail received for an address (waiting up to timeout s)"
+    def wait(address, timeout=30):
+        deadline = time.monotonic() + timeout
+        while True:
+            for message in smtp.messages:
+                if message['To'] == address:
+                    return message
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"No e-mail to {address} reached {smtp.uri}: was the "
+                    "live server started before the smtp fixture (by "
+                    "tests outside tests/api)?")
+            time.sleep(0.1)
+    return wait
 
 
 @pytest.fixture(scope='session')
