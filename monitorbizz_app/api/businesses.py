@@ -560,10 +560,9 @@ def list_invitations(call, id):
     errors={
         403: "The invitation was sent to another e-mail address than the "
         "caller's (invitation_other_email)",
-        404: "No invitation has this code (invitation_not_found); a "
-        "code is forgotten once accepted or revoked, so a used code "
-        "answers this too",
-        409: "The invitation is no longer pending (invitation_used)",
+        404: "No invitation has this code (invitation_not_found)",
+        409: "The invitation was already accepted or revoked "
+        "(invitation_used)",
         410: "The invitation has expired (invitation_expired)",
         })
 def accept_invitation(call):

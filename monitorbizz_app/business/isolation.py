@@ -99,11 +99,12 @@ class Rule(metaclass=PoolMeta):
     @classmethod
     def _get_cache_key(cls, model_names):
         return (*super()._get_cache_key(model_names),
-            tuple(cls._member_companies()))
+            Transaction().user, tuple(cls._member_companies()))
 
     @classmethod
     def _get_context(cls, model_name):
         context = super()._get_context(model_name)
+        context['user_id'] = Transaction().user
         context['member_companies'] = cls._member_companies()
         return context
 

@@ -158,10 +158,10 @@ def test_businesses_acceptance(api, conforms, mail, counts):
     assert joined['id'] == x['id']
     assert (joined['role'], joined['current']) == ('operator', True)
     assert joined['owner'] == a['user']
-    # Single use: the code is forgotten once used
+    # Single use: a second use is refused as such
     response = api.post('/api/invitations/accept', token=b_token,
         json={'token': token})
-    error_of(response, 404, 'invitation_not_found')
+    error_of(response, 409, 'invitation_used')
     conforms(response, '/api/invitations/accept')
     response = api.get(f"/api/businesses/{x['id']}/invitations",
         token=a_token)
