@@ -1,10 +1,13 @@
 """Fixtures of the /api/ tests: an HTTP client of the live trytond, fresh
 accounts, the OpenAPI document, a check of answers against it and an SMTP
 server receiving the e-mails of the live trytond."""
+import configparser
 import copy
 import os
+import sqlite3
 import time
 import uuid
+from urllib.parse import urlparse
 
 import jsonschema
 import pytest
@@ -117,3 +120,35 @@ def conforms(openapi):
         jsonschema.validate(response.json(), schema,
             cls=jsonschema.Draft202012Validator)
     return check
+
+
+@pytest.fixture(scope='session')
+def sql(live_server):
+    """Run a query on the live database (%s placeholders); return the rows.
+    For what the API deliberately does not offer: counting every business
+    of the platform, making an invitation old."""
+    parser = configparser.ConfigParser()
+    parser.read(live_server.config_file)
+    uri = parser.get('database', 'uri')
+
+    def query(statement, params=()):
+        if uri.startswith('postgresql'):
+            import psycopg
+            parts = urlparse(uri)
+            with psycopg.connect(host=parts.hostname or None,
+                    port=parts.port, user=parts.username,
+                    password=parts.password, dbname=live_server.database,
+                    autocommit=True) as conn, conn.cursor() as cursor:
+                cursor.execute(statement, params)
+                return cursor.fetchall() if cursor.description else []
+        path = os.path.join(parser.get('database', 'path'),
+            f'{live_server.database}.sqlite')
+        conn = sqlite3.connect(path, timeout=30)
+        try:
+            with conn:
+                cursor = conn.execute(statement.replace('%s', '?'), params)
+                return cursor.fetchall()
+        finally:
+            conn.close()
+    query.postgresql = uri.startswith('postgresql')
+    return query

@@ -2,6 +2,7 @@
 errors, the throttling of failed logins."""
 import base64
 import configparser
+import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 
 from .conftest import new_email
@@ -173,6 +174,20 @@ def test_revoked_token(api):
         response = api.request(method, path, token=token)
         assert response.status_code == 401
         assert response.json()['error']['code'] == 'invalid_token'
+
+
+def test_expired_token(api, sql):
+    "A token lives as long as its Tryton session ([session] max_age)"
+    token = api.register()[2]['token']
+    assert api.get('/api/auth/me', token=token).status_code == 200
+    user_id, key = base64.urlsafe_b64decode(
+        token + '=' * (-len(token) % 4)).decode().split(':', 1)
+    sql("UPDATE ir_session SET create_date = %s, write_date = %s "
+        "WHERE key = %s", (dt.datetime(2020, 1, 1), dt.datetime(2020, 1, 1),
+            key))
+    response = api.get('/api/auth/me', token=token)
+    assert response.status_code == 401
+    assert response.json()['error']['code'] == 'invalid_token'
 
 
 def test_wrong_password(api, conforms):

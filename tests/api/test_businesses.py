@@ -1,11 +1,7 @@
 """/api/businesses and /api/invitations against the live trytond: the
 acceptance scenario of businesses (seed sections 1 and 6), bad input,
 pagination and the errors of invitations."""
-import configparser
-import os
 import re
-import sqlite3
-from urllib.parse import urlparse
 
 import pytest
 
@@ -22,38 +18,6 @@ PROFILE = {
     'phone': '+91 20 2712 0000',
     'email': 'accounts@kpw.example.in',
     }
-
-
-@pytest.fixture(scope='session')
-def sql(live_server):
-    """Run a query on the live database (%s placeholders); return the rows.
-    For what the API deliberately does not offer: counting every business
-    of the platform, making an invitation old."""
-    parser = configparser.ConfigParser()
-    parser.read(live_server.config_file)
-    uri = parser.get('database', 'uri')
-
-    def query(statement, params=()):
-        if uri.startswith('postgresql'):
-            import psycopg
-            parts = urlparse(uri)
-            with psycopg.connect(host=parts.hostname or None,
-                    port=parts.port, user=parts.username,
-                    password=parts.password, dbname=live_server.database,
-                    autocommit=True) as conn, conn.cursor() as cursor:
-                cursor.execute(statement, params)
-                return cursor.fetchall() if cursor.description else []
-        path = os.path.join(parser.get('database', 'path'),
-            f'{live_server.database}.sqlite')
-        conn = sqlite3.connect(path, timeout=30)
-        try:
-            with conn:
-                cursor = conn.execute(statement.replace('%s', '?'), params)
-                return cursor.fetchall()
-        finally:
-            conn.close()
-    query.postgresql = uri.startswith('postgresql')
-    return query
 
 
 @pytest.fixture
