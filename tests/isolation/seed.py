@@ -2,6 +2,8 @@
 (the calls the desk makes), so that every kind of business record exists in
 both businesses of the isolation suite."""
 import datetime as dt
+import importlib
+import pkgutil
 
 
 def jdate(date):
@@ -296,4 +298,18 @@ def seed_business(server, session, company, state_code, gstin, label):
             'link': 'https://example.in/drawing.pdf'})
     ids['invitation'] = o.call('monitorbizz.business.invitation', 'invite',
         company, f'stores@{label.lower()}.example.in', 'stores')
+
+    # Each bounded context seeds its own records in seed_<context>.py:
+    # a function seed(owner, ids, label, session) adding to ids.
+    for extension in _extensions():
+        extension.seed(o, ids, label, session)
     return ids
+
+
+def _extensions():
+    package = __name__.rpartition('.')[0]
+    path = __file__.rpartition('/')[0]
+    return [importlib.import_module(f'{package}.{info.name}')
+        for info in sorted(pkgutil.iter_modules([path]),
+            key=lambda i: i.name)
+        if info.name.startswith('seed_')]
