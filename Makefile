@@ -5,13 +5,13 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run init install web browser test bench constraints clean-db
+.PHONY: run init install system web browser test bench constraints clean-db
 
-run: install web
+run: install system web
 	$(PY) scripts/run.py --host $(HOST) --port $(PORT)
 
 # Create the database with the demo workshop without serving it.
-init: install web
+init: install system web
 	$(PY) scripts/run.py --init-only
 
 install: $(VENV)/.monitorbizz-installed
@@ -25,9 +25,12 @@ $(VENV)/.monitorbizz-installed: pyproject.toml constraints.txt
 web:
 	scripts/setup_web.sh
 
-# Headless Debian chromium for the browser tests.
+# Debian packages: Pango and fonts for PDFs; chromium for browser tests.
+system:
+	scripts/install_system_packages.sh pdf
+
 browser:
-	scripts/install_chromium.sh
+	scripts/install_system_packages.sh browser
 
 test: install web browser
 	$(PY) scripts/run_tests.py
