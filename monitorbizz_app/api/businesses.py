@@ -432,12 +432,17 @@ def list_members(call, id):
     pool = Pool()
     UserRole = pool.get('res.user.role')
     company = _member_company(id)
-    page = paginate(call, UserRole, ['id'],
-        domain=[('company', '=', company.id)],
+    return _business_page(call, UserRole, company, _member,
         orders={'name': 'user.name', 'role': 'role.name'},
         search='user.name', default_order=[('id', 'ASC')])
-    page['items'] = [_member(m)
-        for m in UserRole.browse([r['id'] for r in page['items']])]
+
+
+def _business_page(call, Model, company, convert, **kwargs):
+    "A page of the records of Model in the business, each converted"
+    page = paginate(call, Model, ['id'],
+        domain=[('company', '=', company.id)], **kwargs)
+    page['items'] = [convert(r)
+        for r in Model.browse([r['id'] for r in page['items']])]
     return page
 
 
@@ -544,14 +549,10 @@ def list_invitations(call, id):
     # only: an owner manages the invitations of each of their businesses
     # from any of them. Restricted to this business by the domain.
     with without_check_access():
-        page = paginate(call, Invitation, ['id'],
-            domain=[('company', '=', company.id)],
+        return _business_page(call, Invitation, company, _invitation,
             orders={'email': 'email', 'expires': 'expires',
                 'state': 'state'},
             search='email')
-        page['items'] = [_invitation(i)
-            for i in Invitation.browse([r['id'] for r in page['items']])]
-    return page
 
 
 @endpoint('POST', '/api/invitations/accept',

@@ -131,10 +131,21 @@ class Company(metaclass=PoolMeta):
     @classmethod
     def check_owner(cls, company):
         "Raise unless the calling user owns the business"
-        user = Transaction().user
-        if user == 0 or not Transaction().check_access:
+        cls.check_role(company, {'owner'})
+
+    @classmethod
+    def check_role(cls, company, roles):
+        "Raise unless the calling user has one of roles in the business"
+        transaction = Transaction()
+        if not transaction.user or not transaction.check_access:
             return
-        if cls.member_role(company) != 'owner':
+        role = cls.member_role(company)
+        if role is None:
+            # Not a member: tell nothing of the business, not even its name
+            raise AccessError(gettext(
+                    'monitorbizz_business.msg_not_your_business',
+                    business=company.id))
+        if role not in roles:
             raise AccessError(gettext(
                     'monitorbizz_business.msg_owner_only',
                     business=company.rec_name))
@@ -306,11 +317,7 @@ class Company(metaclass=PoolMeta):
     def update_profile(cls, company_id, values):
         "Change the profile of a business (owners and managers)"
         company = cls(company_id)
-        if Transaction().check_access and Transaction().user and (
-                cls.member_role(company) not in {'owner', 'manager'}):
-            raise AccessError(gettext(
-                    'monitorbizz_business.msg_owner_only',
-                    business=company.rec_name))
+        cls.check_role(company, {'owner', 'manager'})
         values = cls._check_profile(values, creating=False)
         if values.get('state') and values['state'] != company.state:
             # The GSTIN and the place-of-supply tax rules are those of the

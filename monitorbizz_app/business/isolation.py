@@ -3,7 +3,7 @@ and routings across companies; Monitorbizz gives each a business and record
 rules (isolation.xml) make them invisible and unwritable from any other."""
 from trytond.cache import Cache
 from trytond.i18n import gettext
-from trytond.model import fields
+from trytond.model import ModelSQL, fields
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If
@@ -61,6 +61,26 @@ class Location(OptionalBusinessMixin, metaclass=PoolMeta):
     "Virtual locations (supplier, customer, transit) stay platform-wide"
     __name__ = 'stock.location'
 
+    @classmethod
+    def get_default_warehouse(cls):
+        # stock caches one default warehouse for every user: use the
+        # warehouse of the business the user works in instead.
+        pool = Pool()
+        Company = pool.get('company.company')
+        User = pool.get('res.user')
+        context = Transaction().context
+        if context.get('warehouse'):
+            return context['warehouse']
+        company = context.get('company')
+        if company is not None and company >= 0:
+            if (Transaction().user and not _is_platform()
+                    and company not in User.get_companies()):
+                return None
+            with without_check_access():
+                warehouse = Company(company).warehouse
+            return warehouse.id if warehouse else None
+        return super().get_default_warehouse()
+
 
 class Lot(BusinessMixin, metaclass=PoolMeta):
     __name__ = 'stock.lot'
@@ -72,6 +92,25 @@ class BOM(BusinessMixin, metaclass=PoolMeta):
 
 class Routing(BusinessMixin, metaclass=PoolMeta):
     __name__ = 'production.routing'
+
+
+class ProductCategory(BusinessMixin, metaclass=PoolMeta):
+    "Each business sorts its items (and their GST accounts) its own way"
+    __name__ = 'product.category'
+
+
+class PartyCategory(BusinessMixin, metaclass=PoolMeta):
+    "Customer and vendor tags of a business"
+    __name__ = 'party.category'
+
+
+class RoutingOperation(BusinessMixin, metaclass=PoolMeta):
+    __name__ = 'production.routing.operation'
+
+
+class WorkCenterCategory(BusinessMixin, metaclass=PoolMeta):
+    "Machine types of a business"
+    __name__ = 'production.work.center.category'
 
 
 class Rule(metaclass=PoolMeta):
@@ -126,11 +165,50 @@ class CrossBusinessReferenceMixin:
     __slots__ = ()
 
     @classmethod
+    def _after_create(cls, ids):
+        # Before Tryton validates the new records: a domain error would
+        # name the other business's record.
+        transaction = Transaction()
+        if (transaction.user and transaction.check_access
+                and not _is_platform()):
+            with without_check_access():
+                cls._check_business_references(cls.browse(ids))
+        return super()._after_create(ids)
+
+    @classmethod
     def check_modification(cls, mode, records, values=None, external=False):
+        if external and mode in {'write', 'delete'} and not _is_platform():
+            # Before the models' own checks, whose errors name the record
+            # and its state ("To delete shipment ... you must cancel it").
+            cls._check_business_rules(records, mode)
         super().check_modification(
             mode, records, values=values, external=external)
-        if external and mode in {'create', 'write'} and not _is_platform():
+        if external and mode == 'write' and not _is_platform():
             cls._check_business_references(records, values)
+
+    @classmethod
+    def _check_business_rules(cls, records, mode):
+        "Refuse, without naming them, records the user's rules exclude"
+        pool = Pool()
+        Rule = pool.get('ir.rule')
+        Model = pool.get('ir.model')
+        if (not records or not issubclass(cls, ModelSQL)
+                or cls._is_table_query()):
+            return
+        with check_access():
+            domain = Rule.domain_get(cls.__name__, mode=mode)
+        if not domain:
+            return
+        ids = {r.id for r in records if r.id is not None and r.id >= 0}
+        with without_check_access(), \
+                Transaction().set_context(active_test=False):
+            allowed = {r.id for r in cls.search(
+                        [('id', 'in', list(ids)), domain])}
+        wrong = sorted(ids - allowed)
+        if wrong:
+            raise AccessError(gettext(f'ir.msg_{mode}_rule_error',
+                    ids=', '.join(map(str, wrong[:5])),
+                    model=Model.get_name(cls.__name__), rules=''))
 
     @classmethod
     def _check_business_references(cls, records, values=None):

@@ -156,6 +156,12 @@ class User(metaclass=PoolMeta):
                 })
 
     @classmethod
+    def default_companies(cls):
+        # The company module gives a new user the creator's only visible
+        # business; here memberships alone say who belongs to a business.
+        return []
+
+    @classmethod
     def get_companies(cls):
         companies = super().get_companies()
         if len(companies) > 1:

@@ -1,7 +1,11 @@
 "Customer and vendor codes numbered per business (CUST-001, VEN-001)"
+from trytond.i18n import gettext
 from trytond.model import Unique
+from trytond.model.exceptions import AccessError
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
+
+from .isolation import _is_platform
 
 # Context key telling which numbering a new party takes.
 PARTY_KINDS = {
@@ -34,10 +38,19 @@ class Party(metaclass=PoolMeta):
     def _code_sequence(cls, **pattern):
         pool = Pool()
         Company = pool.get('company.company')
+        User = pool.get('res.user')
         context = Transaction().context
         field = PARTY_KINDS.get(context.get('party_kind'))
         if field and context.get('company'):
-            sequence = getattr(Company(context['company']), field)
+            company = Company(context['company'])
+            # Draw nothing from another business's numbering: PostgreSQL
+            # sequences are not rolled back with the refused creation.
+            if (Transaction().user and not _is_platform()
+                    and company.id not in User.get_companies()):
+                raise AccessError(gettext(
+                        'monitorbizz_business.msg_not_your_business',
+                        business=company.id))
+            sequence = getattr(company, field)
             if sequence:
                 return sequence
         return super()._code_sequence(**pattern)

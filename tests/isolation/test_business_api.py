@@ -155,6 +155,29 @@ def test_rest_private_context_keys(world, operation):
     assert not leaks, f"{operation} of Y's records through REST: {leaks}"
 
 
+def test_rest_private_groups_key(world):
+    """X-Tryton-Context {'_groups': [...]} does not give A's REST key the
+    groups it names (res.user.get_groups honours the key): A, an owner,
+    cannot create a currency (platform reference data) nor list every
+    user of the platform"""
+    group_admin, = world.admin_call('ir.model.data', 'search_read',
+        [('module', '=', 'res'), ('fs_id', '=', 'group_admin')], 0, None,
+        None, ['db_id'])
+    groups = [group_admin['db_id']]
+    context = {'company': world.x, '_groups': groups}
+    before = world.truth.query('SELECT count(*) FROM currency_currency')
+    created = rest_outcome(world.a.rest('POST', 'model/currency.currency',
+            body={'name': 'Planted', 'code': 'ZZP', 'symbol': 'Z'},
+            context=context))
+    users = rest_outcome(world.a.rest('GET', 'model/res.user',
+            params={'f': 'login'}, context=context))
+    assert not created.ok, created
+    assert world.truth.query('SELECT count(*) FROM currency_currency') \
+        == before
+    logins = {u['login'] for u in users.value} if users.ok else set()
+    assert 'admin' not in logins, logins
+
+
 def test_jsonrpc_context_of_other_business(world):
     """JSON-RPC with Y in the context (company, companies, private keys)
     lists nothing of Y more than without"""
