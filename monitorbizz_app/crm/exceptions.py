@@ -1,0 +1,25 @@
+# This file is part of Monitorbizz.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+from trytond.exceptions import UserError
+
+
+class CrmError(UserError):
+    """A refused CRM operation; fields names the fields at fault and their
+    problem ({field: problem}), as BusinessError of monitorbizz_business"""
+
+    def __init__(self, message, description='', fields=None, code=None):
+        super().__init__(message, description)
+        self.fields = fields or {}
+        self.code = code
+
+
+class BlockedCustomerError(CrmError):
+    pass
+
+
+class QuotationStateError(CrmError):
+    "The quotation is not in the status the action needs (a conflict)"
+
+
+class CreditLimitExceeded(CrmError):
+    pass
