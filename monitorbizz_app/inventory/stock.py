@@ -1,0 +1,403 @@
+# This file is part of Monitorbizz.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""Stock of a business: the stock-movement ledger (a query over the done
+stock moves with a running balance), stock counts with a reason, batch
+expiry, low-stock alerts from the order points and the reorder run that
+turns them into draft purchase orders."""
+import logging
+from collections import defaultdict
+from email.message import EmailMessage
+
+from sql import Literal, Null, Window
+from sql.aggregate import Sum
+from sql.conditionals import Case
+
+from trytond import config
+from trytond.i18n import gettext
+from trytond.model import ModelSQL, ModelView, fields
+from trytond.wizard import StateAction, Wizard
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval
+from trytond.rpc import RPC
+from trytond.sendmail import send_message_transactional
+from trytond.transaction import Transaction
+
+from .product import business_warehouse, stock_locations
+
+logger = logging.getLogger(__name__)
+
+MOVEMENT_TYPES = [
+    ('in', "In"),
+    ('out', "Out"),
+    ('transfer', "Transfer"),
+    ('adjustment', "Adjustment"),
+    ]
+# Kinds of the documents a movement comes from, by model
+REFERENCE_TYPES = {
+    'purchase.line': 'purchase_order',
+    'purchase.purchase': 'purchase_order',
+    'sale.line': 'sales_order',
+    'sale.sale': 'sales_order',
+    'production': 'work_order',
+    'stock.inventory.line': 'stock_count',
+    'stock.inventory': 'stock_count',
+    'stock.shipment.in': 'receipt',
+    'stock.shipment.out': 'delivery',
+    'stock.shipment.out.return': 'customer_return',
+    'stock.shipment.in.return': 'vendor_return',
+    'stock.shipment.internal': 'transfer',
+    }
+
+
+class Company(metaclass=PoolMeta):
+    __name__ = 'company.company'
+
+    def _create_warehouse(self):
+        """The production and scrap locations of a new business stand beside
+        its warehouse, as in Tryton's own set-up: under it, the warehouse's
+        stock (supply, purchase requests) would not go down when material
+        is consumed or counted short."""
+        Location = Pool().get('stock.location')
+        warehouse = super()._create_warehouse()
+        Location.write([l for l in [warehouse.production_location,
+                    warehouse.lost_found_location] if l], {'parent': None})
+        return warehouse
+
+
+class Lot(metaclass=PoolMeta):
+    __name__ = 'stock.lot'
+    expiration_date = fields.Date("Expiration Date")
+
+
+class Inventory(metaclass=PoolMeta):
+    "A stock count, with why it was made"
+    __name__ = 'stock.inventory'
+    reason = fields.Char("Reason",
+        states={'readonly': Eval('state') != 'draft'},
+        help="Why the stock was counted or adjusted.")
+
+
+class Ledger(ModelSQL, ModelView):
+    """The stock movements of an item in its business: every done move
+    entering, leaving or moving within the business's storage, with the
+    running balance of the business's stock after it"""
+    __name__ = 'stock.ledger'
+
+    company = fields.Many2One('company.company', "Business", readonly=True)
+    product = fields.Many2One('product.product', "Item", readonly=True,
+        context={'company': Eval('company', -1)}, depends={'company'})
+    move = fields.Many2One('stock.move', "Move", readonly=True)
+    date = fields.Date("Date", readonly=True)
+    movement_type = fields.Selection(MOVEMENT_TYPES, "Type", readonly=True)
+    quantity = fields.Float("Quantity", digits='unit', readonly=True,
+        help="In the item's unit: positive in, negative out.")
+    balance = fields.Float("Balance", digits='unit', readonly=True,
+        help="The business's stock of the item after the movement.")
+    unit = fields.Many2One('product.uom', "Unit", readonly=True)
+    from_location = fields.Many2One('stock.location', "From",
+        readonly=True)
+    to_location = fields.Many2One('stock.location', "To", readonly=True)
+    lot = fields.Many2One('stock.lot', "Batch", readonly=True)
+    origin = fields.Reference("Origin", selection='get_origins',
+        readonly=True)
+    shipment = fields.Reference("Shipment", selection='get_shipments',
+        readonly=True)
+    user = fields.Many2One('res.user', "User", readonly=True)
+    timestamp = fields.Timestamp("Timestamp", readonly=True)
+    reference_type = fields.Function(fields.Char("Reference Type"),
+        'get_references')
+    reference = fields.Function(fields.Char("Reference"), 'get_references')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order = [('date', 'DESC'), ('id', 'DESC')]
+
+    @classmethod
+    def get_origins(cls):
+        return Pool().get('stock.move').get_origin()
+
+    @classmethod
+    def get_shipments(cls):
+        Move = Pool().get('stock.move')
+        return [(None, '')] + Move.get_shipment()
+
+    @classmethod
+    def table_query(cls):
+        pool = Pool()
+        Move = pool.get('stock.move')
+        Location = pool.get('stock.location')
+        Template = pool.get('product.template')
+        Product = pool.get('product.product')
+        move = Move.__table__()
+        from_ = Location.__table__()
+        to = Location.__table__()
+        product = Product.__table__()
+        template = Template.__table__()
+        stored_from = from_.type == 'storage'
+        stored_to = to.type == 'storage'
+        quantity = Case(
+            (stored_to & ~stored_from, move.internal_quantity),
+            (stored_from & ~stored_to, -move.internal_quantity),
+            else_=Literal(0.0))
+        adjustment = (move.origin.like('stock.inventory.line,%')
+            | (from_.type == 'lost_found') | (to.type == 'lost_found'))
+        movement_type = Case(
+            (adjustment, 'adjustment'),
+            (stored_from & stored_to, 'transfer'),
+            (stored_to, 'in'),
+            else_='out')
+        balance = Sum(quantity, window=Window(
+                [move.company, move.product],
+                order_by=[move.effective_date.asc, move.id.asc],
+                frame='ROWS', start=None, end=0))
+        return (move
+            .join(from_, condition=move.from_location == from_.id)
+            .join(to, condition=move.to_location == to.id)
+            .join(product, condition=move.product == product.id)
+            .join(template, condition=product.template == template.id)
+            .select(
+                move.id.as_('id'),
+                move.company.as_('company'),
+                move.product.as_('product'),
+                move.id.as_('move'),
+                move.effective_date.as_('date'),
+                movement_type.as_('movement_type'),
+                quantity.as_('quantity'),
+                balance.as_('balance'),
+                template.default_uom.as_('unit'),
+                move.from_location.as_('from_location'),
+                move.to_location.as_('to_location'),
+                move.lot.as_('lot'),
+                move.origin.as_('origin'),
+                move.shipment.as_('shipment'),
+                Case((move.write_uid != Null, move.write_uid),
+                    else_=move.create_uid).as_('user'),
+                Case((move.write_date != Null, move.write_date),
+                    else_=move.create_date).as_('timestamp'),
+                where=(move.state == 'done') & (stored_from | stored_to)))
+
+    @classmethod
+    def get_references(cls, entries, names):
+        """The document of each movement (purchase order, sales order, work
+        order, stock count, transfer) and its number, read per kind of
+        document for the whole list"""
+        pool = Pool()
+        result = {n: {e.id: None for e in entries} for n in names}
+        documents = {}
+        by_model = defaultdict(list)
+        for entry in entries:
+            record = entry.origin
+            if record is None or record.__name__ == 'stock.move':
+                # Moves made from moves (put away after a receipt) belong
+                # to the shipment's document
+                record = entry.shipment or record
+            if record is not None and record.id is not None \
+                    and record.id >= 0:
+                by_model[record.__name__].append((entry.id, record.id))
+        for model, pairs in by_model.items():
+            Model = pool.get(model)
+            records = Model.browse([r for _, r in pairs])
+            for (entry_id, _), record in zip(pairs, records):
+                document = record
+                for parent in ['purchase', 'sale', 'inventory']:
+                    if model.endswith('.line') and hasattr(record, parent):
+                        document = getattr(record, parent)
+                documents[entry_id] = document
+        for entry in entries:
+            document = documents.get(entry.id)
+            if document is None:
+                if entry.move.production_input:
+                    document = entry.move.production_input
+                elif entry.move.production_output:
+                    document = entry.move.production_output
+            if document is None:
+                continue
+            if 'reference_type' in result:
+                result['reference_type'][entry.id] = REFERENCE_TYPES.get(
+                    document.__name__, document.__name__)
+            if 'reference' in result:
+                result['reference'][entry.id] = (
+                    getattr(document, 'number', None) or document.rec_name)
+        return result
+
+
+class OrderPoint(metaclass=PoolMeta):
+    "Order points of the reorder levels are the low-stock alerts"
+    __name__ = 'stock.order_point'
+
+    below_minimum = fields.Function(fields.Boolean(
+            "Below Reorder Level",
+            help="The stock in the warehouse is below the minimal "
+            "quantity."),
+        'get_stock_alert', searcher='search_below_minimum')
+    stock_quantity = fields.Function(fields.Float(
+            "Stock", digits='unit',
+            help="Available stock (on hand minus reserved)."),
+        'get_stock_alert')
+
+    @classmethod
+    def _available(cls, points):
+        "{point id: available quantity} for purchase order points"
+        pool = Pool()
+        Product = pool.get('product.product')
+        by_warehouse = defaultdict(list)
+        for point in points:
+            if point.type == 'purchase':
+                by_warehouse[point.location].append(point)
+        result = {}
+        for warehouse, sub_points in by_warehouse.items():
+            figures = Product.stock_figures(
+                list({p.product.id for p in sub_points}), warehouse)
+            for point in sub_points:
+                result[point.id] = figures[point.product.id][2]
+        return result
+
+    @classmethod
+    def get_stock_alert(cls, points, names):
+        available = cls._available(points)
+        result = {n: {} for n in names}
+        for point in points:
+            quantity = available.get(point.id)
+            if 'stock_quantity' in result:
+                result['stock_quantity'][point.id] = quantity
+            if 'below_minimum' in result:
+                result['below_minimum'][point.id] = bool(
+                    quantity is not None and point.min_quantity is not None
+                    and quantity < point.min_quantity)
+        return result
+
+    @classmethod
+    def search_below_minimum(cls, name, clause):
+        _, operator, value = clause[:3]
+        points = cls.search([('type', '=', 'purchase')])
+        below = cls.get_stock_alert(points, ['below_minimum'])[
+            'below_minimum']
+        ids = [i for i, v in below.items() if v]
+        wanted = (operator == '=') == bool(value)
+        return [('id', 'in' if wanted else 'not in', ids)]
+
+    @classmethod
+    def alerts(cls):
+        "The order points of the business below their reorder level"
+        return cls.search([
+                ('type', '=', 'purchase'),
+                ('below_minimum', '=', True),
+                ], order=[('product', 'ASC'), ('id', 'ASC')])
+
+
+class PurchaseRequest(metaclass=PoolMeta):
+    __name__ = 'purchase.request'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__rpc__.update({
+                'reorder_purchases': RPC(readonly=False),
+                })
+
+    @classmethod
+    def reorder_purchases(cls):
+        "The ids of the draft purchase orders of the reorder run"
+        return [p.id for p in cls.reorder()]
+
+    @classmethod
+    def reorder(cls, warehouse=None):
+        """Turn the low-stock alerts of the business into purchase requests
+        and the requests with a vendor into draft purchase orders, one per
+        vendor (Tryton's create purchase wizard). Returns the purchases."""
+        pool = Pool()
+        CreatePurchase = pool.get('purchase.request.create_purchase',
+            type='wizard')
+        warehouse = warehouse or business_warehouse()
+        if not warehouse:
+            return []
+        cls.generate_requests(warehouses=[warehouse])
+        requests = cls.search([
+                ('state', '=', 'draft'),
+                ('purchase_line', '=', None),
+                ('party', '!=', None),
+                ('warehouse', '=', warehouse.id),
+                ])
+        if not requests:
+            return []
+        with Transaction().set_context(active_model=cls.__name__,
+                active_ids=[r.id for r in requests],
+                active_id=requests[0].id):
+            session_id, _, _ = CreatePurchase.create()
+            CreatePurchase.execute(session_id, {}, 'start')
+            CreatePurchase.delete(session_id)
+        purchases = {r.purchase for r in cls.browse(requests)
+            if r.purchase}
+        return sorted(purchases, key=lambda p: p.id)
+
+    @classmethod
+    def reorder_all_businesses(cls):
+        """Scheduled: the reorder run of every business with a warehouse,
+        then the digest of its alerts to its stores members"""
+        pool = Pool()
+        Company = pool.get('company.company')
+        for company in Company.search([('warehouse', '!=', None)]):
+            with Transaction().set_context(company=company.id,
+                    companies=[company.id]):
+                purchases = cls.reorder(company.warehouse)
+                cls.send_alert_digest(company, purchases)
+
+    @classmethod
+    def send_alert_digest(cls, company, purchases):
+        "E-mail the low-stock alerts to the business's stores members"
+        pool = Pool()
+        OrderPoint = pool.get('stock.order_point')
+        UserRole = pool.get('res.user.role')
+        alerts = OrderPoint.alerts()
+        if not alerts:
+            return None
+        memberships = UserRole.search([
+                ('company', '=', company.id),
+                ('role.code', '=', 'stores'),
+                ])
+        recipients = sorted({m.user.email for m in memberships
+                if m.user.email and m.user.active})
+        if not recipients:
+            return None
+        lines = [gettext('monitorbizz_inventory.msg_digest_line',
+                item=a.product.rec_name, stock=a.stock_quantity,
+                level=a.min_quantity, unit=a.unit.symbol)
+            for a in alerts]
+        if purchases:
+            lines.append('')
+            lines.append(gettext('monitorbizz_inventory.msg_digest_purchases',
+                    purchases=', '.join(p.rec_name for p in purchases)))
+        message = EmailMessage()
+        message['From'] = config.get('email', 'from')
+        message['To'] = ', '.join(recipients)
+        message['Subject'] = gettext(
+            'monitorbizz_inventory.msg_digest_subject',
+            business=company.rec_name, count=len(alerts))
+        message.set_content('\n'.join(lines))
+        send_message_transactional(message)
+        return message
+
+
+class Reorder(Wizard):
+    "Turn the low-stock alerts into draft purchase orders now"
+    __name__ = 'stock.reorder'
+    start_state = 'open_'
+    open_ = StateAction('purchase.act_purchase_form')
+
+    def do_open_(self, action):
+        PurchaseRequest = Pool().get('purchase.request')
+        purchases = PurchaseRequest.reorder()
+        action['domains'] = []
+        return action, {'res_id': [p.id for p in purchases]}
+
+
+class Cron(metaclass=PoolMeta):
+    __name__ = 'ir.cron'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.method.selection.append(
+            ('purchase.request|reorder_all_businesses',
+                "Reorder Low Stock of Every Business"))
