@@ -7,6 +7,7 @@ template database, or a SQLite file under var/test-cache.
 """
 import base64
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -27,7 +28,12 @@ from run_tests import source_hash  # noqa: E402
 
 URI = os.environ.get('TRYTOND_DATABASE__URI', 'sqlite://')
 IS_POSTGRESQL = URI.startswith('postgresql')
-KEY = os.environ.get('MONITORBIZZ_TEST_KEY') or source_hash()
+# The demo database is cached per source hash; MONITORBIZZ_TEST_KEY (make
+# test passes the hash itself) may name a namespace of its own, for people
+# testing side by side: their templates are mbz_demo_<namespace>_<hash>.
+HASH = source_hash()
+NAMESPACE = os.environ.get('MONITORBIZZ_TEST_KEY', HASH)
+KEY = HASH if NAMESPACE == HASH else f'{NAMESPACE}_{HASH}'
 CACHE = os.path.join(ROOT, 'var', 'test-cache', KEY)
 ARTIFACTS = os.path.join(ROOT, 'var', 'test-artifacts')
 DEMO = read_data()
@@ -47,6 +53,14 @@ def _pg_exists(cursor, name):
     return cursor.fetchone() is not None
 
 
+def _drop_template(cursor, name, force=False):
+    "Drop the database name, a template or not, if it exists"
+    if _pg_exists(cursor, name):
+        cursor.execute(f'ALTER DATABASE "{name}" IS_TEMPLATE false')
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"'
+            + (' WITH (FORCE)' if force else ''))
+
+
 def _demo_database(tmp_dir):
     """Return the name of a fresh copy of the demo database."""
     name = f'mbz_live_{uuid.uuid4().hex[:8]}'
@@ -57,26 +71,32 @@ def _demo_database(tmp_dir):
     if IS_POSTGRESQL:
         import psycopg
         with _pg_admin() as conn, conn.cursor() as cursor:
+            # Templates of older sources in the same namespace (make test's
+            # are bare hashes) are dropped; other namespaces are left alone.
             cursor.execute("SELECT datname FROM pg_database "
                 "WHERE datname LIKE 'mbz\\_demo\\_%%' AND datname != %s",
                 (template,))
-            # A run with its own MONITORBIZZ_TEST_KEY (several people or
-            # helpers testing side by side) leaves the others' templates.
-            stale_names = ([] if os.environ.get('MONITORBIZZ_TEST_KEY')
-                else cursor.fetchall())
+            prefix = 'mbz_demo_' if KEY == HASH else f'mbz_demo_{NAMESPACE}_'
+            stale_names = [(n,) for n, in cursor.fetchall()
+                if n.startswith(prefix) and re.fullmatch(
+                    r'[0-9a-f]{16}', n[len(prefix):])]
             for stale, in stale_names:
                 try:
-                    cursor.execute(f'DROP DATABASE IF EXISTS "{stale}"')
+                    _drop_template(cursor, stale)
                 except psycopg.errors.ObjectInUse:
                     pass  # another test run is using it
             if not _pg_exists(cursor, template):
                 # Concurrent runs each build their own copy; first wins.
                 building = f'{template}_b{os.getpid()}'
-                cursor.execute(f'DROP DATABASE IF EXISTS "{building}"')
-                cursor.execute(f'CREATE DATABASE "{building}"')
+                _drop_template(cursor, building)
+                # A template is left out of Tryton's database list, whose
+                # check of each database would wait on this build's locks
+                # (the web client's login of other runs would hang).
+                cursor.execute(
+                    f'CREATE DATABASE "{building}" IS_TEMPLATE true')
                 run.build_database(config_file, building)
                 if _pg_exists(cursor, template):
-                    cursor.execute(f'DROP DATABASE "{building}" WITH (FORCE)')
+                    _drop_template(cursor, building, force=True)
                 else:
                     cursor.execute(
                         f'ALTER DATABASE "{building}" RENAME TO "{template}"')

@@ -88,3 +88,82 @@ def test_wrong_password_keeps_the_login_dialog(page, live_server, demo):
     # sao asks again for the password; no menu is shown.
     page.wait_for_selector('.modal input[type=password]', state='visible')
     assert not page.locator('#menu .treeview').is_visible()
+
+
+def _owner_of_two_businesses(live_server):
+    """Register a person who owns X and Y, each with one customer; return
+    (login, password, {business name: customer name})"""
+    import uuid
+
+    import requests
+    api = live_server.url.rstrip('/') + '/api'
+    tag = uuid.uuid4().hex[:8]
+    login, password = f'switch-{tag}@example.in', f'Switch-{tag}-2026'
+    response = requests.post(f'{api}/auth/register', json={
+            'email': login, 'password': password, 'name': 'Anita Switcher'},
+        timeout=60)
+    assert response.status_code == 201, response.text
+    token = response.json()['token']
+    customers = {}
+    for name, state in [(f'Xylo Tools {tag}', 'IN-MH'),
+            (f'Yarn Moulds {tag}', 'IN-KA')]:
+        response = requests.post(f'{api}/businesses', json={
+                'name': name, 'state': state},
+            headers={'Authorization': f'Bearer {token}'}, timeout=60)
+        assert response.status_code == 201, response.text
+        business = response.json()['id']
+        session = live_server.login(login, password)
+        session.call('res.user', 'switch_business', business)
+        session = live_server.login(login, password)
+        assert session.context['company'] == business
+        customer = f'Customer of {name}'
+        session.server.rpc('model.party.party.create', [[{'name': customer}],
+                {**session.context, 'party_kind': 'customer'}],
+            session.session)
+        customers[name] = customer
+    return login, password, customers
+
+
+def test_switch_business_in_the_desk(page, live_server, artifacts):
+    """The desk's company switcher (Preferences → Current Company) moves
+    the owner of two businesses from one to the other: the customer list
+    shows the records of the current business only"""
+    login, password, customers = _owner_of_two_businesses(live_server)
+    (x, x_customer), (y, y_customer) = customers.items()
+    log_in(page, live_server, login, password)
+    # The owner last worked in Y
+    status = page.locator('#user-preferences > a')
+    assert y in status.get_attribute('title')
+
+    def customer_names(expected):
+        parties = open_list(page, live_server, 'party.party')
+        parties.get_by_text(expected).wait_for()
+        return set(parties.locator('.treeview table tbody td')
+            .all_inner_texts())
+
+    assert x_customer not in customer_names(y_customer)
+
+    status.click()
+    page.get_by_text('Preferences...').click()
+    # The preferences close the open tabs, after asking
+    page.get_by_text('requires to close all tabs').wait_for()
+    page.locator('.modal').get_by_role('button', name='OK').click()
+    company = page.locator('.modal select[name=company]')
+    try:
+        company.wait_for(state='visible')
+    except Exception:
+        page.screenshot(
+            path=os.path.join(artifacts, 'desk-switch-business-failed.png'))
+        raise
+    assert set(company.locator('option').all_inner_texts()) >= {x, y}
+    company.select_option(label=x)
+    page.screenshot(path=os.path.join(artifacts, 'desk-switch-business.png'))
+    page.locator('.modal').get_by_role('button', name='OK').click()
+    page.wait_for_function(
+        "name => (document.querySelector('#user-preferences > a') || {})"
+        ".title && document.querySelector('#user-preferences > a')"
+        ".title.includes(name)", arg=x)
+    page.wait_for_selector('#menu .treeview, #menu table', state='visible')
+
+    names = customer_names(x_customer)
+    assert y_customer not in names, names

@@ -32,6 +32,11 @@ def test_owner_logs_in_and_works_in_the_demo_business(live_server, demo):
     assert company['rec_name'] == demo['business']['name']
     assert company['currency.']['code'] == 'INR'
     assert session.context['company'] == company['id']
+    # They work as their employee of the business (who quoted, who worked)
+    employee, = session.search_read('company.employee',
+        [('id', '=', session.context['employee'])], ['company', 'party.name'])
+    assert employee['company'] == company['id']
+    assert employee['party.']['name'] == owner['name']
 
 
 def test_demo_business_has_its_records(live_server, demo):

@@ -11,6 +11,8 @@ from their role there.
 """
 import datetime as dt
 
+from werkzeug.wrappers import Response
+
 from trytond.i18n import gettext
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
@@ -65,6 +67,10 @@ _PROFILE_INPUT = {
         'maximum': 12,
         'description': "Month the fiscal year starts (4: April, the "
         "default)"},
+    'logo': {'type': ['string', 'null'], 'contentEncoding': 'base64',
+        'description': "PNG, JPEG or WebP image of at most 1 MiB, in "
+        "base64 or as a data: URL; stored as PNG and printed on the "
+        "business's documents; null removes it"},
     }
 BUSINESS_CREATE = define('BusinessCreate', {
         'type': 'object',
@@ -95,7 +101,8 @@ BUSINESS = define('BusinessProfile', {
         'type': 'object',
         'required': ['id', 'name', 'trade_name', 'gstin', 'state', 'street',
             'city', 'postal_code', 'phone', 'email', 'currency',
-            'fiscal_year_start_month', 'owner', 'role', 'current'],
+            'fiscal_year_start_month', 'logo_url', 'owner', 'role',
+            'current'],
         'additionalProperties': False,
         'properties': {
             'id': {'type': 'integer'},
@@ -112,6 +119,8 @@ BUSINESS = define('BusinessProfile', {
             'currency': {'type': 'string'},
             'fiscal_year_start_month': {'type': 'integer', 'minimum': 1,
                 'maximum': 12},
+            'logo_url': {'type': ['string', 'null'], 'description':
+                "Where the logo is (GET answers the PNG), null without"},
             'owner': nullable(USER),
             'role': NULLABLE_ROLE,
             'current': {'type': 'boolean', 'description':
@@ -274,6 +283,8 @@ def _business(company, current_id=None):
             'email': company.email or None,
             'currency': company.currency.code,
             'fiscal_year_start_month': int(company.fiscal_year_start_month),
+            'logo_url': (f'/api/businesses/{company.id}/logo'
+                if company.logo else None),
             'owner': _user(company.owner),
             'role': Company.member_role(company),
             'current': company.id == current_id,
@@ -346,6 +357,21 @@ def get_business(call, id):
     "Any member may read it, whichever business they currently work in."
     _check_module()
     return _business(_member_company(id))
+
+
+@endpoint('GET', '/api/businesses/<int:id>/logo',
+    summary="The logo of a business (PNG)",
+    response={'type': 'string', 'contentMediaType': 'image/png'},
+    content_type='image/png',
+    errors={404: _NOT_FOUND + ", or it has no logo (logo_not_found)"})
+def get_business_logo(call, id):
+    "Any member may fetch it; set it with the profile's logo."
+    _check_module()
+    company = _member_company(id)
+    if not company.logo:
+        raise ApiError(404, 'logo_not_found', "The business has no logo.")
+    return Response(bytes(company.logo), mimetype='image/png',
+        headers={'Cache-Control': 'private, max-age=300'})
 
 
 @endpoint('PUT', '/api/businesses/<int:id>',

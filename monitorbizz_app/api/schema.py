@@ -24,7 +24,7 @@ _ASSERTIONS = {
 # Keywords that only describe
 _ANNOTATIONS = {
     'title', 'description', 'default', 'examples', 'readOnly', 'writeOnly',
-    'deprecated',
+    'deprecated', 'contentEncoding', 'contentMediaType',
     }
 _TYPES = {'object', 'array', 'string', 'integer', 'number', 'boolean', 'null'}
 _FORMATS = {'email', 'date', 'date-time', 'decimal', 'password'}

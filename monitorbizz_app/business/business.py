@@ -1,6 +1,8 @@
 """A business is a company.company with a business profile; provisioning
 leaves a new one ready to trade (chart of accounts with GST, fiscal year,
 document sequences, warehouse)."""
+import base64
+import binascii
 import datetime as dt
 
 from dateutil.relativedelta import relativedelta
@@ -8,6 +10,8 @@ from stdnum.in_ import gstin as stdnum_gstin
 
 from trytond.i18n import gettext
 from trytond.model import fields
+from trytond.exceptions import UserError
+from trytond.modules.company.exceptions import LogoValidationError
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
@@ -49,7 +53,12 @@ CONFIGURATION_SEQUENCES = [
     ('production.configuration', 'production_sequence'),
     ]
 PROFILE_FIELDS = {'name', 'trade_name', 'gstin', 'state', 'street', 'city',
-    'postal_code', 'phone', 'email', 'currency', 'fiscal_year_start_month'}
+    'postal_code', 'phone', 'email', 'currency', 'fiscal_year_start_month',
+    'logo'}
+# A logo is a PNG, JPEG or WebP image of at most LOGO_SIZE_MAX bytes, given
+# in base64 (optionally as a data: URL); Tryton stores it as PNG.
+LOGO_SIZE_MAX = 1024 * 1024
+LOGO_SIGNATURES = [b'\x89PNG\r\n\x1a\n', b'\xff\xd8\xff', b'RIFF']
 
 
 def _sequence_field(string):
@@ -259,6 +268,12 @@ class Company(metaclass=PoolMeta):
                 values['currency'], = currencies
             else:
                 problems['currency'] = 'unknown currency'
+        if 'logo' in values:
+            logo, problem = cls._decode_logo(values['logo'])
+            if problem:
+                problems['logo'] = problem
+            else:
+                values['logo'] = logo
         month = values.get('fiscal_year_start_month')
         if month is not None:
             if str(month) not in dict(MONTHS):
@@ -270,6 +285,47 @@ class Company(metaclass=PoolMeta):
                     fields=', '.join(sorted(problems))),
                 fields=problems)
         return values
+
+    @classmethod
+    def _logo_convert(cls, image, **params):
+        # Tryton turns an unknown format into a clear error, not a broken
+        # or hostile image of a known format: do the same for those.
+        from PIL import Image
+        try:
+            return super()._logo_convert(image, **params)
+        except (OSError, SyntaxError, ValueError, EOFError,
+                Image.DecompressionBombError) as e:
+            raise LogoValidationError(
+                gettext('company.msg_company_logo_error'), str(e)) from e
+
+    @classmethod
+    def _decode_logo(cls, value):
+        "Return (image bytes or None, problem)"
+        if not value:
+            return None, None
+        if isinstance(value, bytes):
+            data = value
+        elif isinstance(value, str):
+            if value.startswith('data:'):
+                header, _, value = value.partition(',')
+                if not header.endswith(';base64'):
+                    return None, 'data URL must be base64'
+            try:
+                data = base64.b64decode(value, validate=True)
+            except (binascii.Error, ValueError):
+                return None, 'not base64'
+        else:
+            return None, 'must be a base64 string'
+        if len(data) > LOGO_SIZE_MAX:
+            return None, f'larger than {LOGO_SIZE_MAX // 1024} KiB'
+        if not any(data.startswith(s) for s in LOGO_SIGNATURES) or (
+                data.startswith(b'RIFF') and data[8:12] != b'WEBP'):
+            return None, 'not a PNG, JPEG or WebP image'
+        try:
+            cls._logo_convert(data)
+        except UserError:
+            return None, 'unreadable image'
+        return data, None
 
     def _apply_profile(self, values):
         pool = Pool()
@@ -308,7 +364,8 @@ class Company(metaclass=PoolMeta):
                     mechanism.save()
                 elif mechanism:
                     ContactMechanism.delete([mechanism])
-        for name in ['trade_name', 'currency', 'fiscal_year_start_month']:
+        for name in ['trade_name', 'currency', 'fiscal_year_start_month',
+                'logo']:
             if name in values:
                 setattr(self, name, values[name])
         self.save()

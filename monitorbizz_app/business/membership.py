@@ -238,10 +238,19 @@ class User(metaclass=PoolMeta):
                         ('remove', [c.id for c in current - businesses]),
                         ('add', [c.id for c in businesses - current]),
                         ]
-                if user.company not in businesses:
-                    first = min(businesses, key=lambda c: c.id, default=None)
-                    values['company'] = first.id if first else None
-                    values['employee'] = None
+                company = user.company
+                if company not in businesses:
+                    company = min(businesses, key=lambda c: c.id,
+                        default=None)
+                    values['company'] = company.id if company else None
+                # The current employee is the user's one in the business
+                # (sales record who quoted, timesheets who worked).
+                employee = user.employee
+                if not employee or employee.company != company:
+                    employee = next((e for e in user.employees
+                            if company and e.company == company), None)
+                if employee != user.employee:
+                    values['employee'] = employee.id if employee else None
                 if values:
                     to_write.extend(([user], values))
             if to_write:
@@ -280,6 +289,9 @@ class User(metaclass=PoolMeta):
                 or {'company', 'company_filter'} & set(field_names)):
             # The groups depend on the current business.
             cls._clear_business_caches()
+        if mode == 'create' or (mode == 'write' and field_names
+                and 'employees' in field_names):
+            cls.sync_businesses(users)
 
 
 class Invitation(ModelSQL, ModelView):

@@ -96,11 +96,19 @@ def _guard(rule):
 
 
 def install():
-    for rule in app.url_map.iter_rules():
+    url_map = app.url_map
+    for rule in list(url_map.iter_rules()):
         endpoint = rule.endpoint
         if (getattr(endpoint, '__module__', None) == 'trytond.protocols.rest'
                 and not getattr(endpoint, 'monitorbizz_rest_guard', False)):
             rule.endpoint = _guard(rule)
+            # werkzeug indexes rules by endpoint (for redirects and
+            # url building): keep the index in step.
+            by_endpoint = url_map._rules_by_endpoint
+            by_endpoint[endpoint].remove(rule)
+            if not by_endpoint[endpoint]:
+                del by_endpoint[endpoint]
+            by_endpoint.setdefault(rule.endpoint, []).append(rule)
 
 
 install()

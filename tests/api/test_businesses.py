@@ -1,6 +1,8 @@
 """/api/businesses and /api/invitations against the live trytond: the
 acceptance scenario of businesses (seed sections 1 and 6), bad input,
 pagination and the errors of invitations."""
+import base64
+import io
 import re
 
 import pytest
@@ -354,6 +356,69 @@ def test_state_is_fixed_and_gstin_must_match_it(api):
     response = api.get(f"/api/businesses/{business['id']}", token=token)
     assert response.json()['state'] == business['state']
     assert response.json()['gstin'] == business['gstin']
+
+
+def _png(width=64, height=32, color=(200, 30, 30)):
+    from PIL import Image
+    data = io.BytesIO()
+    Image.new('RGB', (width, height), color).save(data, format='png')
+    return data.getvalue()
+
+
+def test_logo(api, conforms, sql):
+    """The logo is given in base64 (or a data: URL), served as PNG to the
+    members, refused when it is not an image or too large, and removed
+    with null"""
+    token = api.register()[2]['token']
+    business = create(api, token)
+    assert business['logo_url'] is None
+    url = f"/api/businesses/{business['id']}"
+    error_of(api.get(f'{url}/logo', token=token), 404, 'logo_not_found')
+
+    png = _png()
+    response = api.put(url, token=token,
+        json={'logo': base64.b64encode(png).decode()})
+    assert response.status_code == 200, response.text
+    conforms(response, '/api/businesses/{id}')
+    assert response.json()['logo_url'] == f'{url}/logo'
+    response = api.get(f'{url}/logo', token=token)
+    assert response.status_code == 200
+    assert response.headers['Content-Type'] == 'image/png'
+    from PIL import Image
+    assert Image.open(io.BytesIO(response.content)).size == (64, 32)
+
+    def stored():
+        return sql('SELECT logo FROM company_company WHERE id = %s',
+            (business['id'],))[0][0]
+    before = bytes(stored())
+    jpeg = io.BytesIO()
+    from PIL import Image as PILImage
+    PILImage.new('RGB', (10, 10)).save(jpeg, format='jpeg')
+    for bad, problem in [
+            (base64.b64encode(b'%PDF-1.7 not an image').decode(), 'image'),
+            ('not base64 at all!', 'base64'),
+            (base64.b64encode(b'\x89PNG\r\n\x1a\n' + b'0' * 64).decode(),
+                'unreadable'),
+            (base64.b64encode(b'\x89PNG\r\n\x1a\n'
+                    + b'0' * (1024 * 1024)).decode(), 'larger'),
+            ]:
+        error = error_of(api.put(url, token=token, json={'logo': bad}), 422)
+        assert set(error['fields']) == {'logo'}, error
+        assert problem in error['fields']['logo'], error
+        assert bytes(stored()) == before
+    response = api.put(url, token=token, json={
+            'logo': 'data:image/jpeg;base64,'
+            + base64.b64encode(jpeg.getvalue()).decode()})
+    assert response.status_code == 200, response.text
+    assert bytes(stored()).startswith(b'\x89PNG')  # stored as PNG
+
+    # Another user is not a member: 404, as for the profile
+    other = api.register()[2]['token']
+    error_of(api.get(f'{url}/logo', token=other), 404, 'business_not_found')
+
+    response = api.put(url, token=token, json={'logo': None})
+    assert response.json()['logo_url'] is None
+    assert stored() is None
 
 
 def test_pagination(api, conforms):
