@@ -7,4 +7,5 @@ endpoint modules here adds their routes to trytond.wsgi.app. They answer
 only for the database of [monitorbizz] database, where this module must be
 activated.
 """
-from . import auth, businesses, crm, inventory, openapi  # noqa: F401
+from . import (  # noqa: F401
+    auth, businesses, crm, inventory, manufacturing, openapi)

@@ -1,0 +1,3 @@
+# This file is part of Monitorbizz.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""/api/manufacturing/... endpoints of monitorbizz_manufacturing."""
