@@ -1,0 +1,294 @@
+# This file is part of Monitorbizz.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""Operations are Tryton's production works: timed by work cycles on a
+machine by an operator; one running cycle per machine and per operator."""
+import datetime as dt
+from decimal import Decimal
+
+from sql import Null
+from sql.conditionals import Coalesce
+
+from trytond.i18n import gettext
+from trytond.model import fields
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval
+from trytond.transaction import Transaction, without_check_access
+
+from .exceptions import OperationConflictError
+
+MINUTES = (16, 2)
+OPERATION_STATUSES = [
+    ('pending', "Pending"),
+    ('in_progress', "In Progress"),
+    ('completed', "Completed"),
+    ]
+# Tryton's work states as the seed's operation statuses
+STATUS_OF_STATE = {
+    'request': 'pending',
+    'draft': 'pending',
+    'waiting': 'in_progress',
+    'running': 'in_progress',
+    'finished': 'completed',
+    'done': 'completed',
+    }
+
+
+class RoutingStep(metaclass=PoolMeta):
+    __name__ = 'production.routing.step'
+    minutes_per_unit = fields.Numeric("Minutes per Unit", digits=MINUTES,
+        domain=['OR',
+            ('minutes_per_unit', '=', None),
+            ('minutes_per_unit', '>=', 0),
+            ],
+        help="Machine minutes to process one unit of the output.")
+    setup_minutes = fields.Numeric("Set-up Minutes", digits=MINUTES,
+        domain=['OR',
+            ('setup_minutes', '=', None),
+            ('setup_minutes', '>=', 0),
+            ],
+        help="Minutes to set the machine up, once per work order.")
+    work_center = fields.Many2One('production.work.center', "Machine",
+        domain=[
+            ('company', '=', Eval('_parent_routing', {}).get('company', -1)),
+            ],
+        help="The machine of the step; empty: one of the operation's "
+        "machine type.")
+
+    def planned_minutes(self, quantity):
+        "Minutes of the step for quantity units of the output"
+        return ((self.minutes_per_unit or 0) * Decimal(str(quantity or 0))
+            + (self.setup_minutes or 0)).quantize(Decimal('0.01'))
+
+    def get_work(self, production, work_center_picker):
+        if self.work_center:
+            # The step's own machine rather than one picked by type
+            def work_center_picker(parent, category):
+                return self.work_center
+        work = super().get_work(production, work_center_picker)
+        if self.work_center:
+            work.work_center = self.work_center
+        work.minutes_per_unit = self.minutes_per_unit
+        work.setup_minutes = self.setup_minutes
+        work.planned_duration = self.planned_minutes(production.quantity)
+        return work
+
+
+class Work(metaclass=PoolMeta):
+    __name__ = 'production.work'
+    operation_name = fields.Function(
+        fields.Char("Operation Name"), 'get_operation_name')
+    operator = fields.Many2One('company.employee', "Operator",
+        domain=[('company', '=', Eval('company', -1))],
+        help="The member of the business who runs the operation.")
+    minutes_per_unit = fields.Numeric("Minutes per Unit", digits=MINUTES,
+        readonly=True)
+    setup_minutes = fields.Numeric("Set-up Minutes", digits=MINUTES,
+        readonly=True)
+    planned_duration = fields.Numeric("Planned Duration", digits=MINUTES,
+        domain=['OR',
+            ('planned_duration', '=', None),
+            ('planned_duration', '>=', 0),
+            ],
+        help="Minutes: the routing's minutes per unit times the quantity "
+        "plus the set-up minutes.")
+    actual_duration = fields.Function(
+        fields.TimeDelta("Actual Duration"), 'get_actual_duration')
+    status = fields.Function(fields.Selection(
+            OPERATION_STATUSES, "Status"), 'get_status',
+        searcher='search_status')
+
+    def get_operation_name(self, name):
+        return self.operation.name if self.operation else None
+
+    @classmethod
+    def get_actual_duration(cls, works, name):
+        pool = Pool()
+        Cycle = pool.get('production.work.cycle')
+        cycle = Cycle.__table__()
+        cursor = Transaction().connection.cursor()
+        durations = dict.fromkeys([w.id for w in works])
+        for sub_ids in [[w.id for w in works]]:
+            cursor.execute(*cycle.select(cycle.work, cycle.duration,
+                    where=fields.SQL_OPERATORS['in'](cycle.work, sub_ids)
+                    & (cycle.state == 'done') & (cycle.duration != Null)))
+            for work_id, duration in cursor:
+                if not isinstance(duration, dt.timedelta):
+                    duration = dt.timedelta(seconds=duration)
+                durations[work_id] = (
+                    durations[work_id] or dt.timedelta()) + duration
+        return durations
+
+    def get_status(self, name):
+        return STATUS_OF_STATE.get(self.state, 'pending')
+
+    @classmethod
+    def search_status(cls, name, clause):
+        _, operator, value = clause[:3]
+        values = [value] if isinstance(value, str) else list(value or [])
+        states = [s for s, v in STATUS_OF_STATE.items() if v in values]
+        if operator in {'!=', 'not in'}:
+            return [('state', 'not in', states)]
+        return [('state', 'in', states)]
+
+    @classmethod
+    def running_conflicts(cls, cycles):
+        """Raise OperationConflictError when a cycle would run on a machine
+        or by an operator already running another cycle"""
+        pool = Pool()
+        Cycle = pool.get('production.work.cycle')
+        WorkCenter = pool.get('production.work.center')
+        Employee = pool.get('company.employee')
+        machines = {c.work.work_center for c in cycles if c.work.work_center}
+        operators = {c.operator for c in cycles if c.operator}
+        # Lock first: a second start waits for the first one to commit
+        WorkCenter.lock(list(machines))
+        Employee.lock(list(operators))
+        WorkCenter.check_operation_allowed(list(machines))
+        starting = {c.id for c in cycles}
+        seen_machines, seen_operators = {}, {}
+        for cycle in cycles:
+            machine, operator = cycle.work.work_center, cycle.operator
+            for key, seen in [(machine, seen_machines),
+                    (operator, seen_operators)]:
+                if key and key in seen:
+                    cls._raise_conflict(cycle, seen[key], key)
+                if key:
+                    seen[key] = cycle
+        cycle_table = Cycle.__table__()
+        work = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        where = (cycle_table.state == 'running')
+        match = None
+        if machines:
+            match = fields.SQL_OPERATORS['in'](
+                work.work_center, [m.id for m in machines])
+        if operators:
+            by_operator = fields.SQL_OPERATORS['in'](
+                Coalesce(cycle_table.operator, work.operator),
+                [o.id for o in operators])
+            match = by_operator if match is None else (match | by_operator)
+        if match is None:
+            return
+        cursor.execute(*cycle_table.join(work,
+                condition=cycle_table.work == work.id).select(
+                cycle_table.id, where=where & match))
+        running = [Cycle(i) for i, in cursor if i not in starting]
+        for other in running:
+            for cycle in cycles:
+                if (cycle.work.work_center
+                        and other.work.work_center == cycle.work.work_center):
+                    cls._raise_conflict(cycle, other,
+                        cycle.work.work_center)
+                if cycle.operator and other.operator == cycle.operator:
+                    cls._raise_conflict(cycle, other, cycle.operator)
+
+    @classmethod
+    def _raise_conflict(cls, cycle, other, resource):
+        pool = Pool()
+        WorkCenter = pool.get('production.work.center')
+        message = ('monitorbizz_manufacturing.msg_machine_busy'
+            if isinstance(resource, WorkCenter)
+            else 'monitorbizz_manufacturing.msg_operator_busy')
+        raise OperationConflictError(gettext(message,
+                operation=cycle.work.rec_name,
+                resource=resource.rec_name,
+                running=other.work.rec_name),
+            running=other.work)
+
+
+class WorkCycle(metaclass=PoolMeta):
+    __name__ = 'production.work.cycle'
+    start_time = fields.DateTime("Start",
+        states={
+            'readonly': Eval('state') != 'draft',
+            },
+        help="When the cycle started running (now when empty).")
+    end_time = fields.DateTime("End",
+        domain=['OR',
+            ('end_time', '=', None),
+            ('end_time', '>=', Eval('start_time', None)),
+            ],
+        states={
+            'readonly': Eval('state').in_(['done', 'cancelled']),
+            },
+        help="When the cycle stopped (now when empty).")
+    operator = fields.Many2One('company.employee', "Operator",
+        domain=[('company', '=', Eval('company', -1))],
+        states={
+            'readonly': Eval('state') != 'draft',
+            },
+        help="Who runs the cycle: the operator of the operation, else "
+        "the employee who starts it.")
+    quantity = fields.Float("Quantity Processed",
+        domain=['OR',
+            ('quantity', '=', None),
+            ('quantity', '>=', 0),
+            ],
+        states={
+            'readonly': Eval('state').in_(['done', 'cancelled']),
+            },
+        help="Units of the output processed in the cycle; when it is "
+        "stopped empty, what remains of the work order's quantity.")
+    machine = fields.Function(fields.Many2One(
+            'production.work.center', "Machine"), 'get_machine')
+
+    def get_machine(self, name):
+        return self.work.work_center if self.work.work_center else None
+
+    @classmethod
+    def run(cls, cycles):
+        pool = Pool()
+        Work = pool.get('production.work')
+        now = dt.datetime.now()
+        employee = Transaction().context.get('employee')
+        starting = [c for c in cycles if c.state == 'draft']
+        for cycle in starting:
+            if not cycle.start_time:
+                cycle.start_time = now
+            if not cycle.operator:
+                cycle.operator = cycle.work.operator or employee
+        cls.save(starting)
+        with without_check_access():
+            Work.running_conflicts(cls.browse(starting))
+        super().run(cycles)
+
+    @classmethod
+    def do(cls, cycles):
+        pool = Pool()
+        Cycle = pool.get('production.work.cycle')
+        now = dt.datetime.now()
+        for cycle in (c for c in cycles if c.state == 'running'):
+            if not cycle.end_time:
+                cycle.end_time = max(now, cycle.start_time or now)
+            if cycle.quantity is None:
+                done = sum(c.quantity or 0 for c in cycle.work.cycles
+                    if c.state == 'done' and c.id != cycle.id)
+                cycle.quantity = max(
+                    (cycle.work.production.quantity or 0) - done, 0)
+        Cycle.save([c for c in cycles if c.state == 'running'])
+        super().do(cycles)
+
+    def set_duration(self, now):
+        if self.duration is None and self.start_time and self.end_time:
+            self.duration = self.end_time - self.start_time
+        super().set_duration(now)
+
+
+class Production(metaclass=PoolMeta):
+    __name__ = 'production'
+
+    @fields.depends('routing', 'work_center')
+    def on_change_routing(self):
+        try:
+            super_on_change = super().on_change_routing
+        except AttributeError:
+            pass
+        else:
+            super_on_change()
+        if self.routing and not self.work_center:
+            # The machine of the first step that names one: Tryton picks
+            # the machines of the other steps under it or by type
+            for step in self.routing.steps:
+                if step.work_center:
+                    self.work_center = step.work_center
+                    break
