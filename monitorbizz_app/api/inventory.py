@@ -268,7 +268,8 @@ TRANSFER_CREATE = define('TransferCreate', {
             'to_location_id': ID,
             'batch': {'type': ['string', 'null'], 'maxLength': 100,
                 'description': "Number of an existing batch"},
-            'notes': TEXT,
+            'notes': {'type': ['string', 'null'], 'maxLength': 200,
+                'description': "Kept as the transfer's reference"},
             },
         })
 TRANSFER = define('Transfer', {
@@ -624,7 +625,7 @@ _ITEM_READ = ['id', 'code', 'name', 'description', 'default_uom.symbol',
     'default_uom', 'cost_price', 'reorder_level', 'reorder_quantity',
     'preferred_vendor', 'preferred_vendor.rec_name', 'lot_required',
     'active', 'account_category', 'account_category.rec_name', 'template',
-    'list_price', 'producible', 'salable', 'manufacturing_time',
+    'list_price_used', 'producible', 'salable', 'manufacturing_time',
     'categories']
 
 
@@ -714,7 +715,7 @@ def _product_items(products):
         result.append({
                 **item,
                 'product_code': item['code'],
-                'selling_price': _money(row['list_price']),
+                'selling_price': _money(row['list_price_used']),
                 'bom': _ref(boms.get(item['id'])),
                 'manufacturing_time': row['manufacturing_time'],
                 'is_manufactured': bool(row['producible']),
@@ -851,7 +852,11 @@ def _delete_item(product):
             from trytond.model.exceptions import ForeignKeyError
             if not isinstance(e, ForeignKeyError):
                 raise
-    Template.write([product.template], {'active': False})
+    # DELETE is the caller's decision: Tryton's warning that stock is left
+    # (answered in the desk) does not stop it
+    with Transaction().set_context(_skip_warnings=True):
+        Template.write([product.template], {'active': False})
+        pool.get('product.product').write([product], {'active': False})
     return {'id': product_id, 'deleted': False, 'active': False}
 
 
@@ -1223,6 +1228,8 @@ def create_transfer(call):
     _check_module()
     pool = Pool()
     Shipment = pool.get('stock.shipment.internal')
+    # Records saved as instances skip Tryton's model access: ask first
+    pool.get('ir.model.access').check(Shipment.__name__, 'create')
     body = call.body
     quantity = _positive(body['quantity'], 'quantity')
     product = _item_of_business(body['item_id'], 'item_id')
@@ -1235,16 +1242,18 @@ def create_transfer(call):
     lot = _batch(body.get('batch'), product, 'batch')
     shipment = Shipment(from_location=from_, to_location=to,
         company=Transaction().context.get('company'),
-        comment=body.get('notes'))
+        reference=body.get('notes'))
     shipment.moves = [{
             'product': product.id, 'quantity': float(quantity),
             'unit': unit.id, 'from_location': from_.id,
             'to_location': to.id, 'lot': lot.id if lot else None,
             'company': shipment.company,
             }]
+    shipment.planned_date = dt.date.today()
     shipment.save()
     Shipment.wait([shipment])
-    if not Shipment.assign_try([shipment]):
+    Shipment.assign_try([shipment])
+    if Shipment(shipment.id).state != 'assigned':
         raise ApiError(409, 'insufficient_stock', "There is not enough "
             f"{product.rec_name} at {from_.rec_name}.",
             {'quantity': "exceeds the available stock"})
@@ -1429,7 +1438,8 @@ def _purchase(purchase):
                 'received_quantity': _qty(received, line.unit),
                 })
     expected = [l.delivery_date for l in purchase.line_lines
-        if l.delivery_date]
+        if l.delivery_date] or [purchase.delivery_date]
+    expected = [d for d in expected if d]
     return {
         'id': purchase.id,
         'number': purchase.number,
@@ -1508,6 +1518,8 @@ def create_purchase_order(call):
     pool = Pool()
     Purchase = pool.get('purchase.purchase')
     Line = pool.get('purchase.line')
+    # Records saved as instances skip Tryton's model access: ask first
+    pool.get('ir.model.access').check(Purchase.__name__, 'create')
     body = call.body
     vendor = _vendor(body['vendor_id'], 'vendor_id')
     purchase = Purchase(party=vendor)
@@ -1532,9 +1544,9 @@ def create_purchase_order(call):
         line.on_change_quantity()
         if values.get('unit_price') is not None:
             line.unit_price = values['unit_price']
-        if body.get('expected_date'):
-            line.delivery_date_store = body['expected_date']
         lines.append(line)
+    if body.get('expected_date'):
+        purchase.delivery_date = body['expected_date']
     purchase.lines = lines
     purchase.save()
     return json_response(_purchase(purchase), 201, headers={
@@ -1617,6 +1629,8 @@ def receive_purchase_order(call, id):
     _check_module()
     pool = Pool()
     Line = pool.get('purchase.line')
+    # The receipt saves instances, which skip Tryton's model access
+    pool.get('ir.model.access').check('stock.shipment.in', 'create')
     purchase = _purchase_of_business(id)
     if purchase.state not in {'confirmed', 'processing'}:
         raise ApiError(409, 'invalid_state',
@@ -1652,6 +1666,7 @@ def bill_purchase_order(call, id):
     """A draft vendor bill (supplier invoice) of the received quantities
     not billed yet, for the accounts role to post."""
     _check_module()
+    Pool().get('ir.model.access').check('account.invoice', 'create')
     purchase = _purchase_of_business(id)
     if purchase.state not in {'processing', 'done'}:
         raise ApiError(409, 'nothing_to_bill',
@@ -1661,6 +1676,337 @@ def bill_purchase_order(call, id):
         raise ApiError(409, 'nothing_to_bill',
             "Nothing was received against this order.")
     return _purchase(purchase)
+
+
+# Settings -------------------------------------------------------------------
+
+SETTINGS = define('InventorySettings', {
+        'type': 'object',
+        'required': ['approval_threshold', 'receipt_tolerance'],
+        'additionalProperties': False,
+        'properties': {
+            'approval_threshold': {**NULLABLE_DECIMAL, 'description':
+                "Purchase orders with a total above it need an owner or a "
+                "manager to approve; null: none do"},
+            'receipt_tolerance': _decimal_string(
+                "Percent of the ordered quantity that may be received "
+                "beyond it"),
+            },
+        })
+SETTINGS_UPDATE = define('InventorySettingsUpdate', {
+        'type': 'object',
+        'additionalProperties': False,
+        'properties': {
+            'approval_threshold': {'type': ['number', 'null'], 'minimum': 0},
+            'receipt_tolerance': {'type': 'number', 'minimum': 0,
+                'maximum': 100},
+            },
+        })
+
+
+def _settings():
+    from ..inventory.purchase import purchase_settings
+    threshold, tolerance = purchase_settings()
+    return {'approval_threshold': threshold, 'receipt_tolerance': tolerance}
+
+
+@endpoint('GET', '/api/inventory/settings',
+    summary="The purchase rules of the current business", response=SETTINGS)
+def get_settings(call):
+    "Approval threshold and receipt tolerance."
+    _check_module()
+    return _settings()
+
+
+@endpoint('PUT', '/api/inventory/settings',
+    summary="Change the purchase rules of the current business",
+    request=SETTINGS_UPDATE, response=SETTINGS,
+    errors={403: "Only owners and managers change them (forbidden)"})
+def update_settings(call):
+    "Each business has its own; the others are not affected."
+    _check_module()
+    from ..inventory.purchase import _user_approves
+    Configuration = Pool().get('purchase.configuration')
+    if not _user_approves():
+        raise ApiError(403, 'forbidden', "Only owners and managers change "
+            "the purchase rules of the business.")
+    config = Configuration(1)
+    for name in ['approval_threshold', 'receipt_tolerance']:
+        if name in call.body:
+            setattr(config, name, call.body[name])
+    config.save()
+    return _settings()
+
+
+# Vendors --------------------------------------------------------------------
+
+SUPPLY = {
+    'type': 'object',
+    'required': ['item_id', 'unit_price'],
+    'additionalProperties': False,
+    'properties': {
+        'item_id': ID,
+        'unit_price': {'type': 'number', 'minimum': 0,
+            'description': "Price per unit of the item's purchase unit"},
+        'lead_time_days': {'type': ['integer', 'null'], 'minimum': 0,
+            'maximum': 365},
+        'preferred': {'type': 'boolean',
+            'description': "Make the vendor the item's preferred one"},
+        },
+    }
+_VENDOR_INPUT = {
+    'name': {'type': 'string', 'minLength': 1, 'maxLength': 200},
+    'gstin': {'type': ['string', 'null'], 'maxLength': 20},
+    'email': {'type': ['string', 'null'], 'format': 'email',
+        'maxLength': 254},
+    'phone': {'type': ['string', 'null'], 'maxLength': 50},
+    'contact_person': {'type': ['string', 'null'], 'maxLength': 200},
+    'address': {
+        'type': 'object', 'additionalProperties': False,
+        'properties': {
+            'street': {'type': ['string', 'null'], 'maxLength': 500},
+            'city': {'type': ['string', 'null'], 'maxLength': 100},
+            'postal_code': {'type': ['string', 'null'], 'maxLength': 20},
+            'state': {'type': ['string', 'null'], 'maxLength': 10,
+                'description': "ISO 3166-2 code (IN-MH)"},
+            },
+        },
+    'payment_term_id': {**NULLABLE_ID,
+        'description': "One of the platform's payment terms"},
+    'supplies': {'type': 'array', 'maxItems': 500, 'items': SUPPLY,
+        'description': "Materials the vendor supplies (replaces the list "
+        "on update)"},
+    }
+VENDOR_CREATE = define('VendorCreate', {
+        'type': 'object', 'required': ['name'],
+        'additionalProperties': False, 'properties': _VENDOR_INPUT})
+VENDOR_UPDATE = define('VendorUpdate', {
+        'type': 'object', 'additionalProperties': False,
+        'description': "The fields to change; the others are kept",
+        'properties': _VENDOR_INPUT})
+VENDOR = define('Vendor', {
+        'type': 'object',
+        'required': ['id', 'code', 'name', 'gstin', 'email', 'phone',
+            'contact_person', 'address', 'payment_term', 'supplies',
+            'active'],
+        'additionalProperties': False,
+        'properties': {
+            'id': {'type': 'integer'},
+            'code': {'type': ['string', 'null'],
+                'description': "VEN-001... in the business"},
+            'name': {'type': 'string'},
+            'gstin': {'type': ['string', 'null']},
+            'email': {'type': ['string', 'null']},
+            'phone': {'type': ['string', 'null']},
+            'contact_person': {'type': ['string', 'null']},
+            'address': {'type': ['object', 'null']},
+            'payment_term': REF,
+            'supplies': {'type': 'array', 'items': {
+                    'type': 'object',
+                    'required': ['item', 'code', 'unit_price', 'unit',
+                        'lead_time_days'],
+                    'additionalProperties': False,
+                    'properties': {
+                        'item': REF,
+                        'code': {'type': ['string', 'null']},
+                        'unit_price': NULLABLE_DECIMAL,
+                        'unit': {'type': ['string', 'null']},
+                        'lead_time_days': {'type': ['integer', 'null']},
+                        },
+                    }},
+            'active': {'type': 'boolean'},
+            },
+        })
+
+
+def _vendor_of_business(id):
+    Party = Pool().get('party.party')
+    with Transaction().set_context(active_test=False):
+        parties = Party.search([('id', '=', id),
+                ('code', 'like', 'VEN-%')], limit=1)
+    if not parties:
+        raise ApiError(404, 'not_found',
+            "No such vendor in the current business.")
+    return parties[0]
+
+
+def _vendor_dict(party):
+    pool = Pool()
+    ProductSupplier = pool.get('purchase.product_supplier')
+    gstin = next((i.code for i in party.identifiers if i.type == 'in_vat'),
+        None)
+    address = party.addresses[0] if party.addresses else None
+    contacts = {c.type: c.value for c in party.contact_mechanisms}
+    supplies = []
+    for supplier in ProductSupplier.search([('party', '=', party.id)],
+            order=[('id', 'ASC')]):
+        product = supplier.product or (supplier.template.products[0]
+            if supplier.template.products else None)
+        price = supplier.prices[0] if supplier.prices else None
+        supplies.append({
+                'item': _ref(product, supplier.template.name),
+                'code': product.code if product else None,
+                'unit_price': price.unit_price if price else None,
+                'unit': supplier.unit.symbol if supplier.unit else None,
+                'lead_time_days': (supplier.lead_time.days
+                    if supplier.lead_time is not None else None),
+                })
+    term = party.supplier_payment_term
+    return {
+        'id': party.id,
+        'code': party.code,
+        'name': party.name,
+        'gstin': gstin,
+        'email': contacts.get('email'),
+        'phone': contacts.get('phone'),
+        'contact_person': (address.party_name or None) if address else None,
+        'address': {
+            'street': address.street or None,
+            'city': address.city or None,
+            'postal_code': address.postal_code or None,
+            'state': address.subdivision.code if address.subdivision
+            else None,
+            } if address else None,
+        'payment_term': _ref(term, term.name) if term else None,
+        'supplies': supplies,
+        'active': party.active,
+        }
+
+
+def _apply_vendor(party, body):
+    "Write body on the vendor party; 422 naming the field"
+    pool = Pool()
+    Party = pool.get('party.party')
+    Identifier = pool.get('party.identifier')
+    Address = pool.get('party.address')
+    Contact = pool.get('party.contact_mechanism')
+    Subdivision = pool.get('country.subdivision')
+    PaymentTerm = pool.get('account.invoice.payment_term')
+    ProductSupplier = pool.get('purchase.product_supplier')
+    Price = pool.get('purchase.product_supplier.price')
+    values = {}
+    if 'name' in body:
+        values['name'] = body['name']
+    if 'payment_term_id' in body:
+        if body['payment_term_id'] and not PaymentTerm.search(
+                [('id', '=', body['payment_term_id'])]):
+            raise _invalid('payment_term_id', "No such payment term.")
+        values['supplier_payment_term'] = body['payment_term_id']
+    if values:
+        Party.write([party], values)
+    if body.get('gstin'):
+        from stdnum.in_ import gstin
+        code = gstin.compact(body['gstin'])
+        if not gstin.is_valid(code):
+            raise _invalid('gstin', "is not a valid GSTIN", 'invalid_gstin')
+        Identifier.delete([i for i in party.identifiers
+                if i.type == 'in_vat'])
+        Identifier.create([{'party': party.id, 'type': 'in_vat',
+                    'code': code}])
+    elif 'gstin' in body:
+        Identifier.delete([i for i in party.identifiers
+                if i.type == 'in_vat'])
+    for kind in ['email', 'phone']:
+        if kind in body:
+            Contact.delete([c for c in party.contact_mechanisms
+                    if c.type == kind])
+            if body[kind]:
+                Contact.create([{'party': party.id, 'type': kind,
+                            'value': body[kind]}])
+    if 'address' in body or 'contact_person' in body:
+        given = body.get('address') or {}
+        address_values = {k: given[k] or None
+            for k in ['street', 'city', 'postal_code'] if k in given}
+        if given.get('state'):
+            states = Subdivision.search([('code', '=', given['state']),
+                    ('country.code', '=', 'IN')], limit=1)
+            if not states:
+                raise _invalid('address.state', "unknown Indian state code")
+            address_values['subdivision'] = states[0].id
+            address_values['country'] = states[0].country.id
+        if 'contact_person' in body:
+            address_values['party_name'] = body['contact_person']
+        if party.addresses:
+            Address.write([party.addresses[0]], address_values)
+        else:
+            Address.create([{'party': party.id, **address_values}])
+    if 'supplies' in body:
+        ProductSupplier.delete(ProductSupplier.search(
+                [('party', '=', party.id)]))
+        preferred = []
+        for i, supply in enumerate(body['supplies']):
+            product = _item_of_business(supply['item_id'],
+                f'supplies.{i}.item_id')
+            lead = supply.get('lead_time_days')
+            supplier, = ProductSupplier.create([{
+                        'template': product.template.id,
+                        'product': product.id,
+                        'party': party.id,
+                        'lead_time': (dt.timedelta(days=lead)
+                            if lead is not None else None),
+                        }])
+            Price.create([{'product_supplier': supplier.id,
+                        'quantity': 0, 'unit_price': supply['unit_price']}])
+            if supply.get('preferred'):
+                preferred.append(product)
+        if preferred:
+            pool.get('product.product').write(preferred,
+                {'preferred_vendor': party.id})
+    return Party(party.id)
+
+
+_VENDOR_ERRORS = {
+    403: "The caller's role may not change vendors (forbidden)",
+    422: "Invalid fields, each named (gstin, address.state, "
+    "supplies.N.item_id of another business, payment_term_id); nothing is "
+    "changed",
+    }
+
+
+@endpoint('GET', '/api/inventory/vendors',
+    summary="The vendors of the current business", query=LIST_QUERY,
+    response=page_of(VENDOR))
+def list_vendors(call):
+    """With what each supplies, at what price and lead time. ?q= searches
+    code and name; ?order= accepts code, name, id."""
+    _check_module()
+    Party = Pool().get('party.party')
+    page = paginate(call, Party, ['id'], domain=[('code', 'like', 'VEN-%')],
+        orders={'code': 'code', 'name': 'name', 'id': 'id'},
+        default_order=[('code', 'ASC'), ('id', 'ASC')])
+    page['items'] = [_vendor_dict(p)
+        for p in Party.browse([r['id'] for r in page['items']])]
+    return page
+
+
+@endpoint('POST', '/api/inventory/vendors',
+    summary="Create a vendor", request=VENDOR_CREATE, response=VENDOR,
+    status=201, errors=_VENDOR_ERRORS)
+def create_vendor(call):
+    "Numbered VEN-001... in the business."
+    _check_module()
+    Party = Pool().get('party.party')
+    with Transaction().set_context(party_kind='vendor'):
+        party, = Party.create([{'name': call.body['name']}])
+    party = _apply_vendor(party, call.body)
+    return _created(call, '/api/inventory/vendors', _vendor_dict(party))
+
+
+@endpoint('GET', '/api/inventory/vendors/<int:id>',
+    summary="A vendor", response=VENDOR,
+    errors={404: "No such vendor in the current business (not_found)"})
+def get_vendor(call, id):
+    _check_module()
+    return _vendor_dict(_vendor_of_business(id))
+
+
+@endpoint('PUT', '/api/inventory/vendors/<int:id>',
+    summary="Change a vendor", request=VENDOR_UPDATE, response=VENDOR,
+    errors={404: "No such vendor in the current business (not_found)",
+        **_VENDOR_ERRORS})
+def update_vendor(call, id):
+    _check_module()
+    return _vendor_dict(_apply_vendor(_vendor_of_business(id), call.body))
 
 
 # Batches --------------------------------------------------------------------

@@ -17,6 +17,11 @@ from trytond.transaction import Transaction
 from .exceptions import InventoryError
 
 
+# Accounting category every business starts with: what items take unless
+# another is chosen (expense and revenue accounts, GST 18 %)
+GENERAL_CATEGORY = "General (GST 18%)"
+
+
 def is_finished_good(values):
     "Finished goods are made (producible) or sold (salable); materials not"
     return bool(values.get('producible') or values.get('salable'))
@@ -64,7 +69,26 @@ class Template(metaclass=PoolMeta):
                 if sequence:
                     values = dict(values)
                     values['code'] = sequence.get()
+        if (mode == 'create' and 'account_category' not in values
+                and values.get('type', 'goods') != 'service'):
+            category = cls._default_account_category()
+            if category:
+                values = dict(values, account_category=category.id)
         return super().preprocess_values(mode, values)
+
+    @classmethod
+    def _default_account_category(cls):
+        "The business's general accounting category (GST 18 %)"
+        Category = Pool().get('product.category')
+        company = Transaction().context.get('company')
+        if not company:
+            return None
+        categories = Category.search([
+                ('company', '=', company),
+                ('accounting', '=', True),
+                ('name', '=', GENERAL_CATEGORY),
+                ], limit=1)
+        return categories[0] if categories else None
 
 
 class Product(metaclass=PoolMeta):
@@ -192,6 +216,11 @@ class Product(metaclass=PoolMeta):
             if not point:
                 if value is None:
                     continue
+                if not product.purchasable:
+                    message = gettext(
+                        'monitorbizz_inventory.msg_reorder_purchasable',
+                        item=product.rec_name)
+                    raise InventoryError(message, fields={name: message})
                 point = OrderPoint(product=product, location=warehouse,
                     type='purchase', company=warehouse.company,
                     min_quantity=0, target_quantity=0)

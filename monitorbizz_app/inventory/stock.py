@@ -22,7 +22,7 @@ from trytond.rpc import RPC
 from trytond.sendmail import send_message_transactional
 from trytond.transaction import Transaction
 
-from .product import business_warehouse, stock_locations
+from .product import GENERAL_CATEGORY, business_warehouse, stock_locations
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +51,37 @@ REFERENCE_TYPES = {
 
 class Company(metaclass=PoolMeta):
     __name__ = 'company.company'
+
+    def _create_chart(self):
+        """A new business also gets its general accounting category, so
+        that its first materials can be bought and sold with GST"""
+        pool = Pool()
+        Category = pool.get('product.category')
+        Configuration = pool.get('account.configuration')
+        Tax = pool.get('account.tax')
+        super()._create_chart()
+        config = Configuration(1)
+
+        def tax(name):
+            return Tax.search([('company', '=', self.id),
+                    ('name', '=', name), ('parent', '=', None)], limit=1)
+        Category.create([{
+                    'name': GENERAL_CATEGORY, 'accounting': True,
+                    'company': self.id,
+                    'account_expense': (
+                        config.default_category_account_expense.id
+                        if config.default_category_account_expense
+                        else None),
+                    'account_revenue': (
+                        config.default_category_account_revenue.id
+                        if config.default_category_account_revenue
+                        else None),
+                    'customer_taxes': [('add', [
+                                t.id for t in tax('GST 18% (CGST+SGST)')])],
+                    'supplier_taxes': [('add', [
+                                t.id for t in tax(
+                                    'Input GST 18% (CGST+SGST)')])],
+                    }])
 
     def _create_warehouse(self):
         """The production and scrap locations of a new business stand beside
@@ -280,10 +311,15 @@ class OrderPoint(metaclass=PoolMeta):
     @classmethod
     def alerts(cls):
         "The order points of the business below their reorder level"
-        return cls.search([
-                ('type', '=', 'purchase'),
-                ('below_minimum', '=', True),
-                ], order=[('product', 'ASC'), ('id', 'ASC')])
+        domain = [
+            ('type', '=', 'purchase'),
+            ('below_minimum', '=', True),
+            ]
+        company = Transaction().context.get('company')
+        if company:
+            # The scheduler runs without record rules
+            domain.append(('company', '=', company))
+        return cls.search(domain, order=[('product', 'ASC'), ('id', 'ASC')])
 
 
 class PurchaseRequest(metaclass=PoolMeta):
