@@ -229,6 +229,9 @@ class Opportunity(metaclass=PoolMeta):
             party.save()
         opportunity.party = party
         opportunity.save()
+        if opportunity.state == 'lead':
+            # Converting a lead qualifies it (Tryton converts opportunities)
+            cls.opportunity([opportunity])
         with Transaction().set_context(_crm_lead_conversion=True):
             cls.convert([opportunity])
         opportunity = cls(opportunity.id)

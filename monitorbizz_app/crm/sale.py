@@ -274,6 +274,10 @@ class Sale(metaclass=PoolMeta):
     @ModelView.button
     def accept(cls, sales):
         "The customer accepts the quotation"
+        cls.accept_quotations(sales)
+
+    @classmethod
+    def accept_quotations(cls, sales):
         pool = Pool()
         Date = pool.get('ir.date')
         for sale in sales:
@@ -335,6 +339,10 @@ class Sale(metaclass=PoolMeta):
     @ModelView.button
     def convert_to_order(cls, sales):
         "The accepted quotation becomes an order (SO number)"
+        cls.convert_quotations(sales)
+
+    @classmethod
+    def convert_quotations(cls, sales):
         pool = Pool()
         Date = pool.get('ir.date')
         for sale in sales:
@@ -372,12 +380,14 @@ class Sale(metaclass=PoolMeta):
     @Workflow.transition('confirmed')
     def confirm(cls, sales):
         cls._check_customers(sales)
+        # Confirming a quotation in the desk (Tryton's own flow) means the
+        # customer accepted it: it becomes an order first.
+        quotations = [s for s in sales if not s.ordered]
+        cls.write([s for s in quotations if s.quotation_number],
+            {'quotation_state': 'accepted'})
+        if quotations:
+            cls.make_orders(quotations)
         for sale in sales:
-            if not sale.ordered:
-                raise QuotationStateError(
-                    gettext('monitorbizz_crm.msg_confirm_quotation',
-                        quotation=sale.rec_name),
-                    code='not_an_order')
             sale.check_crm_credit_limit()
         cls.set_number(sales)
         super().confirm(sales)
@@ -433,6 +443,10 @@ class Sale(metaclass=PoolMeta):
     def approve_credit(cls, sales):
         """An owner or manager of the business lets the order exceed the
         customer's credit limit (recorded: who, when)"""
+        cls.approve_credit_override(sales)
+
+    @classmethod
+    def approve_credit_override(cls, sales):
         pool = Pool()
         Company = pool.get('company.company')
         transaction = Transaction()
@@ -542,6 +556,10 @@ class Sale(metaclass=PoolMeta):
     def send_quotation(cls, sales):
         """Quote the draft quotations, render their PDF and e-mail it to
         the customer"""
+        cls.send_quotations(sales)
+
+    @classmethod
+    def send_quotations(cls, sales):
         pool = Pool()
         QuotationReport = pool.get('sale.sale.quotation', type='report')
         drafts = [s for s in sales if s.state == 'draft']
