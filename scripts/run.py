@@ -64,6 +64,15 @@ def say(message):
     print(message, flush=True)
 
 
+# The modules activated by build_database, stage after stage (each with its
+# dependencies); the last activates the meta module, so all of Monitorbizz.
+ACTIVATION_STAGES = [
+    ['company', 'product', 'stock', 'account'],
+    ['account_invoice_stock', 'sale', 'purchase', 'production_routing'],
+    ['monitorbizz'],
+    ]
+
+
 def build_database(config_file, name, echo=say):
     """Activate every Monitorbizz module in the (existing, empty) database
     and load the demo workshop, reporting progress through ``echo``."""
@@ -73,28 +82,32 @@ def build_database(config_file, name, echo=say):
     with tempfile.NamedTemporaryFile('w', delete=False) as passfile:
         passfile.write(ADMIN_PASSWORD)
     env = dict(os.environ, TRYTONPASSFILE=passfile.name)
-    cmd = [os.path.join(BIN, 'trytond-admin'), '-c', config_file,
-        '-d', name, '--all', '-u', 'monitorbizz',
-        '--activate-dependencies', '--email', 'admin@monitorbizz.local',
-        '-vv']
     loaded = set()
-    log = []
     # trytond logs "<module> load [file]" while it installs each module.
     pattern = re.compile(r'INFO trytond\.modules (\S+) load')
     try:
-        with subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT, text=True) as process:
-            for line in process.stdout:
-                log.append(line)
-                match = pattern.search(line)
-                if match and match.group(1) not in loaded:
-                    loaded.add(match.group(1))
-                    echo(f"    [{len(loaded):>2} modules, "
-                        f"{time.monotonic() - started:4.0f} s] "
-                        f"{match.group(1)}")
-        if process.returncode:
-            sys.stderr.writelines(log[-40:])
-            raise SystemExit("Database creation failed (trytond-admin).")
+        # One transaction per stage: PostgreSQL holds a lock per created
+        # table until commit, and all modules at once come close to its
+        # default lock table (max_locks_per_transaction = 64).
+        for stage, modules in enumerate(ACTIVATION_STAGES):
+            cmd = [os.path.join(BIN, 'trytond-admin'), '-c', config_file,
+                '-d', name, '-u', *modules, '--activate-dependencies', '-vv']
+            if stage == 0:  # creates the database: admin and its e-mail
+                cmd[5:5] = ['--all', '--email', 'admin@monitorbizz.local']
+            log = []
+            with subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT, text=True) as process:
+                for line in process.stdout:
+                    log.append(line)
+                    match = pattern.search(line)
+                    if match and match.group(1) not in loaded:
+                        loaded.add(match.group(1))
+                        echo(f"    [{len(loaded):>2} modules, "
+                            f"{time.monotonic() - started:4.0f} s] "
+                            f"{match.group(1)}")
+            if process.returncode:
+                sys.stderr.writelines(log[-40:])
+                raise SystemExit("Database creation failed (trytond-admin).")
     finally:
         os.remove(passfile.name)
 
