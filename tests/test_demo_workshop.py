@@ -109,3 +109,43 @@ def test_operator_cannot_sell(live_server, demo):
     with pytest.raises(RPCError) as error:
         session.search_read('sale.sale', [], ['number'])
     assert 'access' in str(error.value).lower()
+
+
+def test_demo_machines_are_numbered_with_capacity(live_server, demo):
+    "monitorbizz_manufacturing: MCH- codes, types, rates, working hours"
+    owner = demo['users'][0]
+    session = live_server.login(owner['login'], owner['password'])
+    machines = session.search_read('production.work.center',
+        [('parent', '!=', None)], ['code', 'name', 'category.name',
+            'cost_price', 'cost_method', 'hours_per_day', 'working_days',
+            'make', 'status'], order=[('code', 'ASC')])
+    assert [m['code'] for m in machines] == ['MCH-001', 'MCH-002', 'MCH-003']
+    expected = {m['name']: m for m in demo['machines']}
+    for machine in machines:
+        values = expected[machine['name']]
+        assert machine['category.']['name'] == values['type']
+        assert _decimal(machine['cost_price']) == Decimal(
+            values['hourly_rate'])
+        assert machine['cost_method'] == 'hour'
+        assert _decimal(machine['hours_per_day']) == Decimal(
+            values['hours_per_day'])
+        week = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']
+        assert sorted(machine['working_days'], key=week.index) == values[
+            'working_days']
+        assert machine['make'] == values['make']
+        assert machine['status'] == 'available'
+    # Routing steps carry the minutes that plan the operations
+    steps = session.search_read('production.routing.step', [],
+        ['operation.name', 'minutes_per_unit', 'setup_minutes'])
+    minutes = {s['operation.']['name']: (_decimal(s['minutes_per_unit']),
+            _decimal(s['setup_minutes'])) for s in steps}
+    for product in demo['products']:
+        for name, _, per_unit, setup in product['routing']:
+            assert minutes[name] == (Decimal(per_unit), Decimal(setup))
+
+
+def _decimal(value):
+    "A Decimal of Tryton's JSON encoding"
+    if isinstance(value, dict):
+        value = value['decimal']
+    return Decimal(str(value))

@@ -14,6 +14,7 @@ import datetime as dt
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
+from ..manufacturing.exceptions import DowntimeError
 from .framework import (
     LIST_QUERY, ApiError, endpoint, json_response, page_of, paginate)
 from .schema import define
@@ -249,7 +250,9 @@ def _machine_item(row):
         'model': row['machine_model'],
         'hourly_rate': row['cost_price'],
         'hours_per_day': row['hours_per_day'],
-        'working_days': list(row['working_days'] or []),
+        # Tryton stores a multi-selection sorted by name: in week order
+        'working_days': sorted(row['working_days'] or [],
+            key=WEEKDAYS.index),
         'location': row['location'],
         'status': row['status'],
         'running_operation': _ref(row, 'running_work'),
@@ -421,8 +424,6 @@ def start_downtime(call, id):
     ends; other reasons make it idle. Downtime feeds utilization and OEE."""
     pool = Pool()
     Downtime = pool.get('production.work.center.downtime')
-    from trytond.modules.monitorbizz_manufacturing.exceptions import (
-        DowntimeError)
     body = call.body
     values = {
         'work_center': _machine_id(id),

@@ -8,7 +8,7 @@ downtime log and utilization / OEE figures computed in SQL."""
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
-from sql import Literal, Null
+from sql import Cast, Literal, Null
 from sql.aggregate import Count, Sum
 from sql.conditionals import Coalesce, Greatest, Least
 from sql.functions import Extract
@@ -251,7 +251,7 @@ class WorkCenter(metaclass=PoolMeta):
     def _quality_columns(cls, production):
         """The good and rejected quantity columns of a production; rejects
         come with the work-order half of manufacturing"""
-        return production.quantity, Literal(0)
+        return production.quantity, Cast(Literal(0), 'NUMERIC')
 
     @classmethod
     def utilization(cls, machine, start_date, end_date):
@@ -313,9 +313,9 @@ class WorkCenter(metaclass=PoolMeta):
         good, rejected = cls._quality_columns(production)
         ran = cycles.select(work.production, where=in_period)
         cursor.execute(*production.select(
-                Sum(good), Sum(rejected), Count(Literal('*')),
+                Sum(good), Sum(rejected),
                 where=production.id.in_(ran)))
-        good_quantity, rejected_quantity, _ = cursor.fetchone()
+        good_quantity, rejected_quantity = cursor.fetchone()
 
         available = Decimal(
             cls.available_hours(machine, start_date, end_date)).quantize(
@@ -460,11 +460,11 @@ class Downtime(ModelSQL, ModelView):
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
         cursor.execute(*table.select(
-                table.work_center, Count(Literal('*')),
+                table.work_center, Count(table.id),
                 where=fields.SQL_OPERATORS['in'](table.work_center,
                     [m.id for m in machines]) & (table.end_time == Null),
                 group_by=table.work_center,
-                having=Count(Literal('*')) > 1))
+                having=Count(table.id) > 1))
         row = cursor.fetchone()
         if row:
             machine = WorkCenter(row[0])

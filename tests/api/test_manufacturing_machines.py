@@ -94,7 +94,7 @@ def test_machines_crud(shop, api, conforms, sql):
     conforms(response, f'{PATH}/{{id}}')
     assert response.json() == lathe
     response = api.put(f"{PATH}/{lathe['id']}", token=shop.token, json={
-            'hourly_rate': '700.50', 'location': "Bay 2"})
+            'hourly_rate': 700.5, 'location': "Bay 2"})
     conforms(response, f'{PATH}/{{id}}', 'put')
     changed = response.json()
     assert (D(changed['hourly_rate']), changed['location'],
