@@ -1110,6 +1110,9 @@ def _movements(call, product):
             'to_location.rec_name', 'lot', 'lot.number', 'user',
             'user.name', 'timestamp', 'reference_type', 'reference',
             'move.quantity'])
+    # read answers in storage order: keep the page's (newest first)
+    position = {e.id: i for i, e in enumerate(entries)}
+    rows.sort(key=lambda r: position[r['id']])
     unit = product.default_uom
 
     def ref(row, name, label):
@@ -1249,7 +1252,7 @@ def create_transfer(call):
             'to_location': to.id, 'lot': lot.id if lot else None,
             'company': shipment.company,
             }]
-    shipment.planned_date = dt.date.today()
+    shipment.planned_date = shipment.planned_start_date = dt.date.today()
     shipment.save()
     Shipment.wait([shipment])
     Shipment.assign_try([shipment])

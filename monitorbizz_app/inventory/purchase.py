@@ -14,7 +14,7 @@ from trytond.modules.company.model import CompanyValueMixin
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval
 from trytond.rpc import RPC
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import ApprovalError, InventoryError
 
@@ -295,6 +295,12 @@ class Purchase(metaclass=PoolMeta):
         shipment.save()
         Shipment.receive([shipment])
         Shipment.do([shipment])
+        # What Tryton's queue does after a receipt (the rest of each line
+        # awaited, the bill of what was received), done now so that the
+        # order's status is right at once; a consequence of the receipt,
+        # not an action of the user's on bills.
+        with without_check_access():
+            self.__class__.process([self])
         return shipment
 
     def check_receipts(self, receipts):
