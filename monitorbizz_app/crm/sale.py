@@ -190,7 +190,8 @@ class Sale(metaclass=PoolMeta):
         if not Transaction().context.get('_crm_lead_conversion'):
             cls.set_quotation_number([s for s in sales if not s.ordered])
         for sale in sales:
-            sale.party.check_not_blocked()
+            if sale.party:
+                sale.party.check_not_blocked()
         return sales
 
     @classmethod
@@ -198,7 +199,7 @@ class Sale(metaclass=PoolMeta):
         super().write(*args)
         actions = iter(args)
         for sales, values in zip(actions, actions):
-            if 'party' in values:
+            if values.get('party'):
                 for sale in sales:
                     sale.party.check_not_blocked()
 
@@ -251,7 +252,8 @@ class Sale(metaclass=PoolMeta):
     @classmethod
     def _check_customers(cls, sales):
         for sale in sales:
-            sale.party.check_not_blocked()
+            if sale.party:
+                sale.party.check_not_blocked()
 
     @classmethod
     @ModelView.button
@@ -385,11 +387,10 @@ class Sale(metaclass=PoolMeta):
         quotations = [s for s in sales if not s.ordered]
         cls.write([s for s in quotations if s.quotation_number],
             {'quotation_state': 'accepted'})
-        if quotations:
-            cls.make_orders(quotations)
+        # Orders entered in the desk get their order date and number too
+        cls.make_orders(sales)
         for sale in sales:
             sale.check_crm_credit_limit()
-        cls.set_number(sales)
         super().confirm(sales)
 
     def must_check_credit_limit(self):
