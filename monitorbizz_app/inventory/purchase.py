@@ -293,8 +293,11 @@ class Purchase(metaclass=PoolMeta):
         shipment.on_change_warehouse()
         shipment.incoming_moves = moves
         shipment.save()
-        Shipment.receive([shipment])
-        Shipment.do([shipment])
+        # Within the business's tolerance (checked above): Tryton's warning
+        # on receiving more than ordered is answered
+        with Transaction().set_context(_skip_warnings=True):
+            Shipment.receive([shipment])
+            Shipment.do([shipment])
         # What Tryton's queue does after a receipt (the rest of each line
         # awaited, the bill of what was received), done now so that the
         # order's status is right at once; a consequence of the receipt,
