@@ -157,7 +157,10 @@ def test_switch_business_in_the_desk(page, live_server, artifacts):
         raise
     assert set(company.locator('option').all_inner_texts()) >= {x, y}
     company.select_option(label=x)
+    page.wait_for_load_state('networkidle')
     page.screenshot(path=os.path.join(artifacts, 'desk-switch-business.png'))
+    warning = page.locator('.warning-dialog:visible')
+    assert not warning.count(), warning.first.inner_text()
     page.locator('.modal').get_by_role('button', name='OK').click()
     page.wait_for_function(
         "name => (document.querySelector('#user-preferences > a') || {})"
