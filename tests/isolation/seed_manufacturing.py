@@ -30,6 +30,32 @@ def seed(owner, ids, label, session):
             'description': f'{label} spindle belt snapped',
             'start_time': jdatetime(start),
             'end_time': jdatetime(start + dt.timedelta(hours=1))})
+    # A work order on the machine, its operation timed by a work cycle
+    # (start, end, operator, quantity processed)
+    production = o.read('production', ids['production'],
+        ['product', 'bom', 'routing', 'unit', 'warehouse', 'location',
+            'planned_date'])
+    ids['manufacturing_production'] = o.create('production', {
+            'product': production['product'], 'bom': production['bom'],
+            'routing': production['routing'],
+            'work_center': ids['manufacturing_machine'], 'quantity': 4,
+            'unit': production['unit'],
+            'warehouse': production['warehouse'],
+            'location': production['location'],
+            'planned_date': production['planned_date'],
+            'planned_start_date': production['planned_date']})
+    o.call('production', 'wait', [ids['manufacturing_production']])
+    o.call('production', 'assign_force', [ids['manufacturing_production']])
+    ids['manufacturing_work'], = o.read('production',
+        ids['manufacturing_production'], ['works'])['works']
+    ids['manufacturing_cycle'] = o.create('production.work.cycle', {
+            'work': ids['manufacturing_work'],
+            'start_time': jdatetime(start),
+            'end_time': jdatetime(start + dt.timedelta(minutes=40)),
+            'quantity': 4})
+    o.call('production.work.cycle', 'run', [ids['manufacturing_cycle']])
+    o.call('production.work.cycle', 'do', [ids['manufacturing_cycle']])
+    # Then the machine goes under maintenance (no operation starts on it)
     ids['manufacturing_open_downtime'] = o.create(
         'production.work.center.downtime', {
             'work_center': ids['manufacturing_machine'],
