@@ -38,6 +38,7 @@ test: install web browser
 # Benchmarks (figures printed as JSON); never part of make test.
 bench: install
 	$(PY) scripts/bench_provision.py
+	$(PY) scripts/bench_inventory.py
 	$(PY) scripts/bench_run.py
 
 constraints: install

@@ -369,9 +369,11 @@ ALERT = define('StockAlert', {
             'preferred_vendor': REF,
             },
         })
-ALERTS = {'type': 'object', 'required': ['items'],
+ALERTS = {'type': 'object', 'required': ['items', 'total'],
     'additionalProperties': False,
-    'properties': {'items': {'type': 'array', 'items': ALERT}}}
+    'properties': {'items': {'type': 'array', 'items': ALERT},
+        'total': {'type': 'integer',
+            'description': "Number of alerts (all are listed)"}}}
 PO_LINE = {
     'type': 'object',
     'required': ['id', 'item', 'code', 'quantity', 'unit', 'unit_price',
@@ -1366,7 +1368,7 @@ def _alerts():
         'stock_quantity']
     vendors = Product.get_preferred_vendor(
         [p.product for p in points], 'preferred_vendor')
-    return {'items': [{
+    items = [{
                 'item': _ref(p.product, p.product.name),
                 'code': p.product.code,
                 'available_stock': _qty(figures[p.id], p.unit),
@@ -1377,7 +1379,8 @@ def _alerts():
                 'preferred_vendor': _ref(pool.get('party.party')(
                         vendors[p.product.id]))
                 if vendors[p.product.id] else None,
-                } for p in points]}
+                } for p in points]
+    return {'items': items, 'total': len(items)}
 
 
 @endpoint('GET', '/api/inventory/alerts',

@@ -236,7 +236,10 @@ class CrossBusinessReferenceMixin:
                 domain = Rule.domain_get(Target.__name__, mode='read')
             if not domain:
                 continue
-            with without_check_access():
+            # Inactive records of the business are linked too (a BOM made
+            # inactive with its inputs).
+            with without_check_access(), \
+                    Transaction().set_context(active_test=False):
                 visible = Target.search(
                     [('id', 'in', list(ids)), domain], count=True)
             if visible < len(ids):

@@ -57,6 +57,9 @@ def seed(owner, ids, label, session):
                             'quantity': 40, 'unit': ids['kg'],
                             'unit_price': 80,
                             'description': f'{label} bar'}])]})
+    # Orders above 1 000 need the owner's approval in this business
+    o.call('purchase.configuration', 'write', [1],
+        {'approval_threshold': 1000})
     o.call('purchase.purchase', 'quote', [ids['inventory_purchase']])
     o.call('purchase.purchase', 'approve', [ids['inventory_purchase']])
     line, = o.read('purchase.purchase', ids['inventory_purchase'],

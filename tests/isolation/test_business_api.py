@@ -339,6 +339,7 @@ API_TARGETS = {
     'employees': lambda w: w.ids[w.y].get('employee'),
     'moves': lambda w: w.ids[w.y]['move'],
     'stock-moves': lambda w: w.ids[w.y]['move'],
+    'downtime': lambda w: w.ids[w.y].get('manufacturing_open_downtime'),
     }
 
 
