@@ -1170,9 +1170,11 @@ def product_movements(call, id):
 
 @endpoint('GET', '/api/inventory/locations',
     summary="The storage locations of the current business",
-    response={'type': 'object', 'required': ['items'],
+    response={'type': 'object', 'required': ['items', 'total'],
         'additionalProperties': False,
-        'properties': {'items': {'type': 'array', 'items': LOCATION}}})
+        'properties': {'items': {'type': 'array', 'items': LOCATION},
+            'total': {'type': 'integer',
+                'description': "Number of locations (all are listed)"}}})
 def list_locations(call):
     "Where stock is kept: transfers move between them."
     _check_module()
@@ -1182,8 +1184,9 @@ def list_locations(call):
             ('parent', 'child_of', [warehouse.id]),
             ('type', 'in', ['storage', 'warehouse']),
             ], order=[('id', 'ASC')])
-    return {'items': [{'id': l.id, 'name': l.rec_name, 'code': l.code,
-                'type': l.type} for l in locations]}
+    items = [{'id': l.id, 'name': l.rec_name, 'code': l.code,
+            'type': l.type} for l in locations]
+    return {'items': items, 'total': len(items)}
 
 
 def _storage_location(location_id, field):

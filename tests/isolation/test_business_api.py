@@ -377,7 +377,8 @@ def _example(schema, components, optional=False):
         return {n: _example(properties[n], components) for n in names
             if n in properties}
     if kind == 'array':
-        return []
+        return [_example(schema.get('items', {}), components)
+            for _ in range(schema.get('minItems', 0))]
     if kind == 'integer':
         return schema.get('minimum', 1)
     if kind == 'number':
@@ -386,6 +387,10 @@ def _example(schema, components, optional=False):
         return False
     if schema.get('format') == 'email':
         return 'spy@example.in'
+    if schema.get('format') == 'date-time':
+        return '2026-01-05T10:00:00'
+    if schema.get('format') == 'date':
+        return '2026-01-05'
     if schema.get('pattern') == '^[A-Z]{3}$':
         return 'INR'
     return 'IN-KA' if 'state' in json.dumps(schema).lower() else 'Taken over'

@@ -62,7 +62,9 @@ CASES = {
     'party.party.company': ('party.party', lambda own, other: {
             'name': 'Planted customer', 'company': other['company']}),
     'product.product.template': ('product.product', lambda own, other: {
-            'template': other['material_template']}),
+            'template': other['material_template'],
+            # a variant has a code of its own in its business
+            'suffix_code': '-V2'}),
     'stock.lot.product': ('stock.lot', lambda own, other: {
             'number': 'PLANTED-1', 'product': other['material']}),
     'sale.line.sale': ('sale.line', lambda own, other: _line(
