@@ -7,6 +7,8 @@ that the refusal is about the reference and not about the values).
 import datetime as dt
 import json
 
+import uuid
+
 import pytest
 
 from .conftest import rest_outcome
@@ -64,7 +66,7 @@ CASES = {
     'product.product.template': ('product.product', lambda own, other: {
             'template': other['material_template'],
             # a variant has a code of its own in its business
-            'suffix_code': '-V2'}),
+            'suffix_code': f'-V{uuid.uuid4().hex[:6]}'}),
     'stock.lot.product': ('stock.lot', lambda own, other: {
             'number': 'PLANTED-1', 'product': other['material']}),
     'sale.line.sale': ('sale.line', lambda own, other: _line(
