@@ -1,3 +1,4 @@
+from trytond.cache import Cache
 from trytond.i18n import gettext
 from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
@@ -9,6 +10,8 @@ from .exceptions import GSTError
 MODULE = 'monitorbizz_account_in'
 # Must match the tax templates of account.xml
 GST_RATES = ('0', '5', '12', '18', '28')
+# Template id → GST head; xml ids do not change once the module is loaded
+_gst_head_cache = Cache('monitorbizz_account_in.gst_head', context=False)
 
 
 def gst_groups():
@@ -18,6 +21,29 @@ def gst_groups():
         ModelData.get_id(MODULE, 'tax_group_gst_sale'),
         ModelData.get_id(MODULE, 'tax_group_gst_purchase'),
         }
+
+
+GST_HEADS = ('cgst', 'sgst', 'igst')
+
+
+def gst_head(tax):
+    """'cgst', 'sgst' or 'igst': the GST head tax is created from (by the
+    xml id of its template, not by its name which a business may change),
+    else None"""
+    pool = Pool()
+    ModelData = pool.get('ir.model.data')
+    if not tax.template:
+        return None
+    heads = _gst_head_cache.get(None)
+    if heads is None:
+        heads = {}
+        for head in GST_HEADS:
+            for rate in GST_RATES:
+                for kind in ['sale', 'purchase']:
+                    heads[ModelData.get_id(
+                            MODULE, f'tax_{head}_{rate}_{kind}')] = head
+        _gst_head_cache.set(None, heads)
+    return heads.get(tax.template.id)
 
 
 def is_gst_tax(tax):

@@ -16,6 +16,7 @@ from trytond.model.exceptions import ValidationError
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
+from ..account_in.product import hsn_sac_problem
 from ..crm.exceptions import CreditLimitExceeded, CrmError, QuotationStateError
 from .businesses import _text
 from .framework import LIST_QUERY, ApiError, endpoint, page_of, paginate
@@ -205,12 +206,16 @@ LINE_INPUT = define('DocumentLineInput', {
                 "CGST+SGST within the business's state, IGST outside"},
             'discount_percent': {'type': ['number', 'string'],
                 'format': 'decimal'},
+            'hsn_sac': {'type': ['string', 'null'], 'maxLength': 12,
+                'description': "HSN code (4, 6 or 8 digits) or SAC code "
+                "(6 digits starting with 99); default: the item's"},
             },
         })
 LINE = define('DocumentLine', {
         'type': 'object', 'additionalProperties': False,
         'required': ['id', 'item_type', 'item_id', 'description', 'quantity',
-            'unit_price', 'tax_rate', 'discount_percent', 'total_price'],
+            'unit_price', 'tax_rate', 'discount_percent', 'hsn_sac',
+            'total_price'],
         'properties': {
             'id': {'type': 'integer'},
             'item_type': {'type': ['string', 'null']},
@@ -220,6 +225,7 @@ LINE = define('DocumentLine', {
             'unit_price': MONEY,
             'tax_rate': {'type': 'string', 'format': 'decimal'},
             'discount_percent': {'type': 'string', 'format': 'decimal'},
+            'hsn_sac': {'type': ['string', 'null']},
             'total_price': MONEY,
             },
         })
@@ -1021,6 +1027,16 @@ def _set_lines(sale, lines, shipping_cost=None):
                 "required for materials and products")
         if values.get('description'):
             line.description = values['description']
+        if values.get('hsn_sac'):
+            code = ''.join(values['hsn_sac'].split())
+            problem = hsn_sac_problem(code)
+            if problem:
+                raise _invalid(f'lines.{index}.hsn_sac', {
+                        'digits': "digits only",
+                        'hsn_length': "an HSN code has 4, 6 or 8 digits",
+                        'sac_length': "a SAC code has 6 digits",
+                        }[problem])
+            line.hsn_sac = code
         if not (getattr(line, 'description', None)
                 or getattr(line, 'product', None)):
             raise _invalid(f'lines.{index}.description',
@@ -1058,7 +1074,7 @@ def _unit():
 
 _LINE_READ = ['sale', 'type', 'product', 'item_type', 'description',
     'quantity', 'base_price', 'unit_price', 'gst_rate', 'discount_percent',
-    'amount', 'shipping']
+    'amount', 'shipping', 'hsn_sac']
 
 
 def _lines(sale_ids):
@@ -1081,6 +1097,7 @@ def _lines(sale_ids):
                 'unit_price': _money(price),
                 'tax_rate': str(row['gst_rate']),
                 'discount_percent': str(row['discount_percent']),
+                'hsn_sac': row['hsn_sac'] or None,
                 'total_price': _money(row['amount']),
                 })
     return lines
@@ -1496,6 +1513,7 @@ def _line_input(line):
         'unit_price': line['unit_price'],
         'tax_rate': int(Decimal(line['tax_rate'])),
         'discount_percent': line['discount_percent'],
+        'hsn_sac': line['hsn_sac'],
         }
 
 

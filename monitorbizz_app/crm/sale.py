@@ -27,6 +27,7 @@ from trytond.rpc import RPC
 from trytond.sendmail import send_message_transactional
 from trytond.transaction import Transaction, without_check_access
 
+from ..account_in.account import gst_head
 from .exceptions import CreditLimitExceeded, CrmError, QuotationStateError
 from .words import rupees_in_words
 
@@ -541,9 +542,9 @@ class Sale(metaclass=PoolMeta):
             }
         # The tax lines Tryton computes the tax amount from
         for taxline in self._get_taxes().values():
-            head = (taxline.tax.name or '')[:4].upper().strip()
-            if head in {'CGST', 'SGST', 'IGST'}:
-                values[f'{head.lower()}_amount'] += taxline.amount
+            head = gst_head(taxline.tax)
+            if head:
+                values[f'{head}_amount'] += taxline.amount
         return {k: currency.round(v) for k, v in values.items()}
 
     def get_total_in_words(self, name):
@@ -661,7 +662,6 @@ class QuotationReport(Report):
         context['document_title'] = 'Quotation'
         context['gst'] = gst_rate
         context['item_type'] = item_type
-        context['hsn'] = _hsn
         context['logo_data'] = _logo_data
         return context
 
@@ -684,14 +684,3 @@ def _logo_data(company):
             + base64.b64encode(company.logo).decode('ascii'))
     return ''
 
-
-def _hsn(product):
-    "HSN/SAC code of a product when its module gives one"
-    if not product:
-        return ''
-    for name in ['hsn_code', 'hsn', 'hsn_sac']:
-        for record in [product, product.template]:
-            value = getattr(record, name, None)
-            if value:
-                return value
-    return ''

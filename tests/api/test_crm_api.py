@@ -25,7 +25,8 @@ LINES = [
     {'item_type': 'service', 'description': "Bar cutting to length",
         'quantity': 25, 'unit_price': '123.45', 'tax_rate': 5},
     {'item_type': 'service', 'description': "CNC machining (hours)",
-        'quantity': 8, 'unit_price': 850, 'tax_rate': 12},
+        'quantity': 8, 'unit_price': 850, 'tax_rate': 12,
+        'hsn_sac': '998873'},
     {'item_type': 'service', 'description': "Flange finishing",
         'quantity': 10, 'unit_price': '450.00', 'tax_rate': 18,
         'discount_percent': 10},
@@ -220,6 +221,9 @@ def test_isolation_and_roles(api, mail, sql):
     customer = a.customer()
     quotation = a.post('/api/crm/quotations', {
             'customer_id': customer['id'], 'lines': LINES})
+    lead = a.post('/api/crm/leads', {'company_name': "Kolhapur Castings"})
+    order = a.post('/api/sales/orders', {
+            'customer_id': customer['id'], 'lines': LINES})
     before = counts(sql, a.id)
     for method, path in [
             ('GET', f"/api/crm/customers/{customer['id']}"),
@@ -241,23 +245,61 @@ def test_isolation_and_roles(api, mail, sql):
     assert b.get('/api/crm/customers')['total'] == 0
     assert counts(sql, a.id) == before
 
-    # An operator works on the shop floor: no leads, quotations or orders
+    # An operator works on the shop floor: no leads, quotations or orders,
+    # whichever endpoint writes them (each body valid, so that the refusal
+    # is the role's)
     operator = a.member('operator')
+    qpath = f"/api/crm/quotations/{quotation['id']}"
+    lpath = f"/api/crm/leads/{lead['id']}"
+    opath = f"/api/sales/orders/{order['id']}"
     for method, path, body in [
             ('GET', '/api/crm/leads', None),
             ('POST', '/api/crm/leads', {'company_name': "Nope"}),
+            ('GET', lpath, None),
+            ('PUT', lpath, {'notes': "Nope"}),
+            ('DELETE', lpath, None),
+            ('POST', f'{lpath}/convert', {}),
             ('GET', '/api/crm/quotations', None),
             ('POST', '/api/crm/quotations', {
                     'customer_id': customer['id'], 'lines': LINES}),
-            ('GET', f"/api/crm/quotations/{quotation['id']}", None),
-            ('POST', f"/api/crm/quotations/{quotation['id']}/send", None),
+            ('GET', qpath, None),
+            ('PUT', qpath, {'notes': "Nope"}),
+            ('POST', f'{qpath}/send', None),
+            ('POST', f'{qpath}/accept', None),
+            ('POST', f'{qpath}/reject', {'reason': "Nope"}),
+            ('POST', f'{qpath}/convert-to-order', None),
             ('GET', '/api/sales/orders', None),
+            ('POST', '/api/sales/orders', {
+                    'customer_id': customer['id'], 'lines': LINES}),
+            ('GET', opath, None),
+            ('PUT', opath, {'notes': "Nope"}),
+            ('POST', f'{opath}/confirm', {}),
             ]:
-        error_of(api.request(method, path, token=operator, json=body), 403)
+        error_of(api.request(method, path, token=operator, json=body), 403,
+            'forbidden')
+    # nor keeps customers: they read them (a work order names its customer)
+    # but may not create, change or delete them
+    assert a.get('/api/crm/customers', token=operator)['total'] == 1
+    for method, path, body in [
+            ('POST', '/api/crm/customers', {'name': "Nope",
+                    'email': new_email()}),
+            ('PUT', f"/api/crm/customers/{customer['id']}",
+                {'name': "Renamed", 'phone': '+91 98200 00000',
+                    'gstin': '27AADCB2230M1ZT'}),
+            ('DELETE', f"/api/crm/customers/{customer['id']}", None),
+            ]:
+        error_of(api.request(method, path, token=operator, json=body), 403,
+            'forbidden')
     assert counts(sql, a.id) == before
-    # A salesman sells
+    assert a.get(f"/api/crm/customers/{customer['id']}")['name'] == (
+        customer['name'])
+    # A salesman sells, and keeps the customers
     sales = a.member('sales')
     assert a.get('/api/crm/customers', token=sales)['total'] == 1
+    a.put(f"/api/crm/customers/{customer['id']}", {'phone': '+91 98200 11111'},
+        token=sales)
+    a.post('/api/crm/customers', {'name': "Deccan Valves",
+            'email': new_email()}, token=sales)
     a.post('/api/crm/quotations', {'customer_id': customer['id'],
             'lines': LINES}, token=sales)
     a.post('/api/crm/leads', {'company_name': "Deccan Valves"}, token=sales)
@@ -382,6 +424,9 @@ def test_quotation_to_order(shop, api, conforms, mail):
         for l in quotation['lines']] == [
         ('3086.25', '5.00', '0.00'), ('6800.00', '12.00', '0.00'),
         ('4050.00', '18.00', '10.00')]
+    # HSN/SAC per line: given, else the item's (none for these services)
+    assert [l['hsn_sac'] for l in quotation['lines']] == [
+        None, '998873', None]
     assert {k: quotation[k] for k in ['subtotal', 'discount_amount',
             'cgst_amount', 'sgst_amount', 'igst_amount', 'tax_amount',
             'total_amount']} == {
@@ -399,6 +444,7 @@ def test_quotation_to_order(shop, api, conforms, mail):
     text = pdf_text(mail(customer['email']))
     for expected in [f'QT-{YEAR}-001', MH['name'], MH['gstin'],
             customer['name'], '27AADCB2230M1ZT', 'CGST', '849.66',
+            'HSN/SAC', '998873',
             '15,635.57', 'Rupees Fifteen Thousand Six Hundred Thirty Five '
             'and Fifty Seven Paise Only']:
         assert expected in text, (expected, text)
@@ -460,6 +506,10 @@ def test_quotation_refusals(shop, api, sql):
                 'lines.1.description'),
             ([{**LINES[0], 'item_type': 'material'}], 'lines.0.item_id'),
             ([{**LINES[0], 'item_id': 999999}], 'lines.0.item_id'),
+            ([LINES[0], {**LINES[1], 'hsn_sac': '99887'}],
+                'lines.1.hsn_sac'),
+            ([{**LINES[0], 'hsn_sac': '72141'}], 'lines.0.hsn_sac'),
+            ([{**LINES[0], 'hsn_sac': 'HSN7214'}], 'lines.0.hsn_sac'),
             ]:
         response = api.post('/api/crm/quotations', token=shop.token,
             json={'customer_id': customer['id'], 'lines': lines})

@@ -7,6 +7,8 @@ from trytond.modules.company.tests import (
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 
+from ..account import gst_head
+
 CHART = 'monitorbizz_account_in.account_template_root_in'
 
 
@@ -168,6 +170,61 @@ class AccountInTestCase(CompanyTestMixin, ModuleTestCase):
                 TaxRule.create_gst_tax_rules(company, bagmati)
 
             TaxRule.create_gst_tax_rules(company.id, maharashtra.id)
+
+    @with_transaction()
+    def test_hsn_sac(self):
+        "Test HSN/SAC codes of products are checked and normalised"
+        pool = Pool()
+        Template = pool.get('product.template')
+        Uom = pool.get('product.uom')
+        unit, = Uom.search([('symbol', '=', 'u')])
+
+        def template(code):
+            return Template(name="Flange", default_uom=unit, hsn_sac=code)
+
+        for code in ['7214', '721491', '73079190', '998873', None]:
+            product = template(code)
+            product.save()
+            self.assertEqual(product.hsn_sac, code)
+        product = template(' 7307 91 90 ')
+        product.save()
+        self.assertEqual(product.hsn_sac, '73079190')
+        for code, message in [
+                ('721', "must have 4, 6 or 8 digits"),
+                ('7214911', "must have 4, 6 or 8 digits"),
+                ('99887', "must have 6 digits"),
+                ('99887311', "must have 6 digits"),
+                ('72A4', "digits only"),
+                ('７２１４', "digits only"),
+                ]:
+            with self.subTest(code=code), \
+                    self.assertRaisesRegex(UserError, message):
+                template(code).save()
+        with self.assertRaisesRegex(UserError, "must have 4, 6 or 8"):
+            Template.write([product], {'hsn_sac': '73079'})
+
+    @with_transaction()
+    def test_gst_head(self):
+        "Test the GST head of a tax comes from its template"
+        pool = Pool()
+        Tax = pool.get('account.tax')
+
+        company = create_company()
+        with set_company(company):
+            create_chart(company, chart=CHART)
+            heads = {t.name: gst_head(t) for t in Tax.search([])}
+            # A renamed tax keeps its head
+            cgst, = Tax.search([('name', '=', "CGST 9%")])
+            cgst.name = "Central tax 9 percent"
+            cgst.save()
+            self.assertEqual(gst_head(cgst), 'cgst')
+        self.assertEqual(heads["CGST 9%"], 'cgst')
+        self.assertEqual(heads["SGST 2.5%"], 'sgst')
+        self.assertEqual(heads["IGST 28%"], 'igst')
+        self.assertEqual(heads["Input IGST 5%"], 'igst')
+        self.assertIsNone(heads["GST 18% (CGST+SGST)"])
+        # 5 rates x (CGST, SGST, IGST) x sale/purchase
+        self.assertEqual(sum(1 for h in heads.values() if h), 30)
 
 
 del ModuleTestCase
