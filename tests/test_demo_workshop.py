@@ -149,3 +149,107 @@ def _decimal(value):
     if isinstance(value, dict):
         value = value['decimal']
     return Decimal(str(value))
+
+
+def test_demo_sales_pipeline(live_server, demo):
+    """monitorbizz_crm: leads in every status for the pipeline graph, the
+    quotations by status and a confirmed order, HSN/SAC codes on the items"""
+    owner = demo['users'][0]
+    seller, = [u for u in demo['users'] if u['role'] == 'sales']
+    session = live_server.login(owner['login'], owner['password'])
+    leads = session.search_read('sale.opportunity',
+        [('company_name', 'in', [l['company_name'] for l in demo['leads']])],
+        ['company_name', 'lead_status', 'amount', 'assigned_to.name',
+            'lost_reason', 'party.code'])
+    by_name = {l['company_name']: l for l in leads}
+    assert len(by_name) == len(demo['leads'])
+    for values in demo['leads']:
+        lead = by_name[values['company_name']]
+        assert lead['lead_status'] == values['status']
+        assert _decimal(lead['amount']) == Decimal(values['estimated_value'])
+        assert lead['assigned_to.']['name'] == seller['name']
+    lost, = [l for l in leads if l['lead_status'] == 'lost']
+    assert lost['lost_reason']
+    # The converted lead found its customer by GSTIN: no duplicate
+    converted, = [l for l in leads if l['lead_status'] == 'converted']
+    assert converted['party.']['code'] == 'CUST-003'
+    shakti = session.search_read('party.party',
+        [('name', '=', converted['company_name'])], ['code'])
+    assert [p['code'] for p in shakti] == ['CUST-003']
+
+    # The pipeline graph's figures: estimated value by status
+    pipeline = {}
+    for lead in leads:
+        pipeline[lead['lead_status']] = pipeline.get(
+            lead['lead_status'], 0) + _decimal(lead['amount'])
+    assert set(pipeline) == {'new', 'contacted', 'qualified', 'converted',
+        'lost'}
+
+    sales = session.search_read('sale.sale',
+        [('quotation_number', '!=', None)],
+        ['quotation_number', 'quotation_state', 'ordered', 'number',
+            'order_status', 'state', 'party.code', 'lead', 'priority'],
+        order=[('id', 'ASC')])
+    expected = sorted((q['customer'], 'accepted' if q['status'] == 'ordered'
+            else q['status']) for q in demo['quotations'])
+    assert sorted((s['party.']['code'], s['quotation_state'])
+        for s in sales) == expected
+    order, = [s for s in sales if s['ordered']]
+    assert order['number'].startswith('SO-')
+    assert order['state'] == 'processing'
+    assert order['priority'] == 'high'
+    # Its made-to-order products were asked of the shop floor
+    assert order['order_status'] == 'in_production'
+    from_lead, = [s for s in sales if s['lead']]
+    assert from_lead['party.']['code'] == 'CUST-003'
+    assert from_lead['quotation_state'] == 'draft'
+
+    items = session.search_read('product.template',
+        [('code', 'in', [i['code'] for i in demo['materials']
+                    + demo['products']])], ['code', 'hsn_sac'])
+    assert {i['code']: i['hsn_sac'] for i in items} == {
+        i['code']: i['hsn_sac'] for i in demo['materials'] + demo['products']}
+
+
+def test_demo_reorder_levels_and_vendor_supplies(live_server, demo):
+    """monitorbizz_inventory: reorder levels on the materials (order points)
+    and what each vendor supplies, at which price and lead time"""
+    owner = demo['users'][0]
+    session = live_server.login(owner['login'], owner['password'])
+    materials = session.search_read('product.product',
+        [('code', 'like', 'MAT-%')],
+        ['code', 'reorder_level', 'reorder_quantity', 'preferred_vendor.code'])
+    levels = {m['code']: (Decimal(str(m['reorder_level'])),
+            Decimal(str(m['reorder_quantity']))) for m in materials}
+    assert levels == {m['code']: (Decimal(m['reorder_level']),
+            Decimal(m['reorder_quantity'])) for m in demo['materials']}
+    first_vendor = {}
+    for supply in demo['supplies']:
+        first_vendor.setdefault(supply['material'], supply['vendor'])
+    assert {m['code']: m['preferred_vendor.']['code']
+        for m in materials} == first_vendor
+
+    supplies = session.search_read('purchase.product_supplier',
+        [('template.code', 'like', 'MAT-%')],
+        ['template.code', 'party.code', 'lead_time', 'prices'])
+    assert sorted((s['template.']['code'], s['party.']['code'])
+        for s in supplies) == sorted(
+        (s['material'], s['vendor']) for s in demo['supplies'])
+    expected = {(s['material'], s['vendor']): s for s in demo['supplies']}
+    for supply in supplies:
+        values = expected[(supply['template.']['code'],
+                supply['party.']['code'])]
+        assert _days(supply['lead_time']) == values['lead_time_days']
+        prices = session.search_read('purchase.product_supplier.price',
+            [('id', 'in', supply['prices'])], ['quantity', 'unit_price'],
+            order=[('quantity', 'ASC')])
+        assert [(Decimal(str(p['quantity'])), _decimal(p['unit_price']))
+            for p in prices] == [(Decimal(0), Decimal(values['unit_price']))] + [
+            (Decimal(q), Decimal(u)) for q, u in values.get('price_breaks', [])]
+
+
+def _days(value):
+    "Days of Tryton's JSON encoding of a timedelta"
+    if isinstance(value, dict):
+        value = value['seconds']
+    return value / 86400
