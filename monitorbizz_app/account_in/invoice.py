@@ -1,9 +1,11 @@
 from trytond.i18n import gettext
 from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval
 
 from .account import MODULE, GSTTaxableMixin, is_gst_tax
 from .exceptions import GSTError
+from .product import HSNSACMixin
 
 PATTERN_KEYS = [
     'from_country', 'from_subdivision', 'to_country', 'to_subdivision']
@@ -37,8 +39,21 @@ class Invoice(GSTTaxableMixin, metaclass=PoolMeta):
                             invoice=invoice.rec_name))
 
 
-class InvoiceLine(GSTTaxableMixin, metaclass=PoolMeta):
+class InvoiceLine(HSNSACMixin, GSTTaxableMixin, metaclass=PoolMeta):
     __name__ = 'account.invoice.line'
+    hsn_sac = fields.Char("HSN/SAC",
+        states={
+            'invisible': Eval('type') != 'line',
+            'readonly': Eval('invoice_state') != 'draft',
+            },
+        help="GST classification of the line: the product's HSN/SAC code "
+        "unless another is given.")
+
+    @fields.depends('product')
+    def on_change_product(self):
+        super().on_change_product()
+        if self.product:
+            self.hsn_sac = self.product.template.hsn_sac
 
     @fields.depends(
         'invoice', 'invoice_type', 'party', 'company',

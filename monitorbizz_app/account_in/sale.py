@@ -27,6 +27,12 @@ class Line(HSNSACMixin, GSTTaxableMixin, metaclass=PoolMeta):
         if self.product:
             self.hsn_sac = self.product.template.hsn_sac
 
+    def get_invoice_line(self):
+        lines = super().get_invoice_line()
+        for line in lines:
+            line.hsn_sac = self.hsn_sac_code or None
+        return lines
+
     @property
     def hsn_sac_code(self):
         "The line's HSN/SAC code, else its product's"
