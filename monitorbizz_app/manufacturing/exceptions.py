@@ -18,3 +18,42 @@ class OperationConflictError(UserError):
 
 class BOMValidationError(ValidationError):
     pass
+
+
+class WorkOrderStateError(UserError):
+    "The action is not allowed in the work order's state"
+
+
+class MaterialShortageError(UserError):
+    """Scheduling found materials short: shortages lists, per material, what
+    is required, available, short and the open purchase orders for it"""
+
+    def __init__(self, message, description='', shortages=None):
+        super().__init__(message, description)
+        self.shortages = shortages or []
+
+
+class _FieldError(UserError):
+    "An input refused, naming the offending field in .field"
+
+    def __init__(self, message, description='', field=None):
+        super().__init__(message, description)
+        self.field = field
+
+
+class ConsumptionError(_FieldError):
+    """A consumption is refused: field is material, quantity,
+    wastage_quantity or batch"""
+
+
+class BatchExhaustedError(UserError):
+    "The batch or the warehouse holds less than the consumption asks"
+
+    def __init__(self, message, description='', available=None):
+        super().__init__(message, description)
+        self.available = available
+
+
+class CompletionError(_FieldError):
+    """A completion is refused: field is quantity_produced,
+    quantity_rejected or reject_reason"""

@@ -8,9 +8,9 @@ downtime log and utilization / OEE figures computed in SQL."""
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
-from sql import Cast, Literal, Null
+from sql import Literal, Null
 from sql.aggregate import Count, Sum
-from sql.conditionals import Coalesce, Greatest, Least
+from sql.conditionals import Case, Coalesce, Greatest, Least
 from sql.functions import Extract
 
 from trytond.i18n import gettext
@@ -248,10 +248,32 @@ class WorkCenter(metaclass=PoolMeta):
         return (machine.hours_per_day or 0) * count
 
     @classmethod
-    def _quality_columns(cls, production):
-        """The good and rejected quantity columns of a production; rejects
-        come with the work-order half of manufacturing"""
-        return production.quantity, Cast(Literal(0), 'NUMERIC')
+    def _quality_query(cls, production, where):
+        """Query of the good and rejected quantities of the productions
+        (in their unit): done ones count their output of the product into
+        stock as good and into scrap as rejected; the others their
+        planned quantity as good"""
+        pool = Pool()
+        Move = pool.get('stock.move')
+        Location = pool.get('stock.location')
+        move, location = Move.__table__(), Location.__table__()
+        scrap = location.type == 'lost_found'
+        outputs = move.join(location,
+            condition=move.to_location == location.id).select(
+            move.production_output.as_('production'),
+            move.product.as_('product'),
+            Sum(Case((scrap, 0), else_=move.quantity)).as_('good'),
+            Sum(Case((scrap, move.quantity), else_=0)).as_('rejected'),
+            where=(move.state == 'done') & (move.production_output != Null),
+            group_by=[move.production_output, move.product])
+        done = production.state == 'done'
+        return production.join(outputs, 'LEFT',
+            condition=(outputs.production == production.id)
+            & (outputs.product == production.product)).select(
+            Sum(Case((done, Coalesce(outputs.good, 0)),
+                    else_=production.quantity)),
+            Sum(Case((done, Coalesce(outputs.rejected, 0)), else_=0)),
+            where=where)
 
     @classmethod
     def utilization(cls, machine, start_date, end_date):
@@ -310,11 +332,9 @@ class WorkCenter(metaclass=PoolMeta):
         planned_minutes, = cursor.fetchone()
 
         # Quality of the productions whose operations ran in the period
-        good, rejected = cls._quality_columns(production)
         ran = cycles.select(work.production, where=in_period)
-        cursor.execute(*production.select(
-                Sum(good), Sum(rejected),
-                where=production.id.in_(ran)))
+        cursor.execute(*cls._quality_query(
+                production, production.id.in_(ran)))
         good_quantity, rejected_quantity = cursor.fetchone()
 
         available = Decimal(

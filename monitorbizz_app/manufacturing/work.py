@@ -33,6 +33,16 @@ STATUS_OF_STATE = {
     }
 
 
+def state_domain(clause, status_of_state):
+    "Domain on Tryton's state for a clause on a status mapped from it"
+    _, operator, value = clause[:3]
+    values = [value] if isinstance(value, str) else list(value or [])
+    states = [s for s, v in status_of_state.items() if v in values]
+    if operator in {'!=', 'not in'}:
+        return [('state', 'not in', states)]
+    return [('state', 'in', states)]
+
+
 class RoutingStep(metaclass=PoolMeta):
     __name__ = 'production.routing.step'
     minutes_per_unit = fields.Numeric("Minutes per Unit", digits=MINUTES,
@@ -123,12 +133,7 @@ class Work(metaclass=PoolMeta):
 
     @classmethod
     def search_status(cls, name, clause):
-        _, operator, value = clause[:3]
-        values = [value] if isinstance(value, str) else list(value or [])
-        states = [s for s, v in STATUS_OF_STATE.items() if v in values]
-        if operator in {'!=', 'not in'}:
-            return [('state', 'not in', states)]
-        return [('state', 'in', states)]
+        return state_domain(clause, STATUS_OF_STATE)
 
     @classmethod
     def running_conflicts(cls, cycles):

@@ -1,0 +1,931 @@
+# This file is part of Monitorbizz.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""Work orders are Tryton's productions of a business (WO-<year>-NNN).
+
+Material flow: scheduling reserves the planned inputs (Tryton's
+assignment); starting runs the production but keeps the planned inputs
+reserved instead of consuming them; each consumption is a done input move
+out of the warehouse's storage (wastage on a move of its own, `wastage`
+checked) and lowers the planned reservation of the material; completing
+cancels what stays planned, puts the good quantity into storage under a new
+batch and the rejects into the scrap location, records a quality
+inspection and closes the production at cost (Tryton's set_cost: materials
+consumed + machine time of the work cycles)."""
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+from functools import wraps
+
+from sql import Cast
+from sql.aggregate import Sum
+from sql.conditionals import Case
+from sql.operators import Concat
+
+from trytond.i18n import gettext
+from trytond.model import ModelView, Workflow, fields
+from trytond.wizard import Button, StateTransition, StateView, Wizard
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Bool, Eval
+from trytond.transaction import Transaction, without_check_access
+
+from .exceptions import (
+    BatchExhaustedError, CompletionError, ConsumptionError,
+    MaterialShortageError, WorkOrderStateError)
+from .work import state_domain
+
+PRIORITIES = [
+    ('low', "Low"),
+    ('medium', "Medium"),
+    ('high', "High"),
+    ('urgent', "Urgent"),
+    ]
+WORK_ORDER_STATUSES = [
+    ('draft', "Draft"),
+    ('scheduled', "Scheduled"),
+    ('in_progress', "In Progress"),
+    ('completed', "Completed"),
+    ('cancelled', "Cancelled"),
+    ]
+# Tryton's production states as the seed's work order statuses
+STATUS_OF_STATE = {
+    'request': 'draft',
+    'draft': 'draft',
+    'waiting': 'scheduled',
+    'assigned': 'scheduled',
+    'running': 'in_progress',
+    'done': 'completed',
+    'cancelled': 'cancelled',
+    }
+QUANTITY = Decimal('0.0001')
+# Colours of the machines on the work order calendar
+MACHINE_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd',
+    '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf']
+# Context key: running a production keeps its planned inputs reserved
+KEEP_PLANNED_INPUTS = '_monitorbizz_keep_planned_inputs'
+
+
+def to_decimal(value):
+    return Decimal(str(value or 0)).quantize(QUANTITY)
+
+
+def work_order_action(states, action):
+    """An action of the desk and the API on work orders: the user must be
+    allowed to change them, they must be in one of states (else
+    WorkOrderStateError) and the action runs as Tryton's buttons do"""
+    def decorator(func):
+        @wraps(func)
+        def wrapper(cls_or_self, *args, **kwargs):
+            pool = Pool()
+            ModelAccess = pool.get('ir.model.access')
+            if isinstance(cls_or_self, type):
+                cls, records = cls_or_self, list(args[0])
+            else:
+                cls, records = cls_or_self.__class__, [cls_or_self]
+            transaction = Transaction()
+            if transaction.user and transaction.check_access:
+                ModelAccess.check(cls.__name__, 'write')
+                # Record rules: another business's work order is not found
+                cls.read([r.id for r in records], ['id'])
+            for record in records:
+                if record.state not in states:
+                    raise WorkOrderStateError(gettext(
+                            'monitorbizz_manufacturing.msg_work_order_state',
+                            work_order=record.rec_name,
+                            status=record.work_order_status,
+                            action=action))
+            with without_check_access():
+                return func(cls_or_self, *args, **kwargs)
+        return wrapper
+    return decorator
+
+
+class Configuration(metaclass=PoolMeta):
+    __name__ = 'production.configuration'
+    completion_tolerance_percent = fields.MultiValue(fields.Numeric(
+            "Completion Tolerance %", digits=(5, 2),
+            domain=['OR',
+                ('completion_tolerance_percent', '=', None),
+                ('completion_tolerance_percent', '>=', 0),
+                ],
+            help="How much more than planned a work order may complete "
+            "(good plus rejected)."))
+
+    @classmethod
+    def multivalue_model(cls, field):
+        pool = Pool()
+        if field == 'completion_tolerance_percent':
+            # Kept beside the business's work order sequence
+            return pool.get('production.configuration.production_sequence')
+        return super().multivalue_model(field)
+
+    @classmethod
+    def default_completion_tolerance_percent(cls, **pattern):
+        return Decimal(0)
+
+
+class ConfigurationProductionSequence(metaclass=PoolMeta):
+    __name__ = 'production.configuration.production_sequence'
+    completion_tolerance_percent = fields.Numeric(
+        "Completion Tolerance %", digits=(5, 2),
+        domain=['OR',
+            ('completion_tolerance_percent', '=', None),
+            ('completion_tolerance_percent', '>=', 0),
+            ])
+
+    @classmethod
+    def default_completion_tolerance_percent(cls):
+        return Decimal(0)
+
+
+class Production(metaclass=PoolMeta):
+    __name__ = 'production'
+    sales_order = fields.Function(fields.Many2One(
+            'sale.sale', "Sales Order",
+            help="The sales order the work order makes goods for."),
+        'get_sales_order', searcher='search_sales_order')
+    priority = fields.Selection(PRIORITIES, "Priority", required=True,
+        sort=False)
+    assigned_to = fields.Many2One('company.employee', "Assigned To",
+        domain=[('company', '=', Eval('company', -1))],
+        states={'readonly': Eval('state').in_(['done', 'cancelled'])},
+        help="The member of the business responsible for the work order.")
+    actual_start_time = fields.DateTime("Actual Start", readonly=True)
+    actual_end_time = fields.DateTime("Actual End", readonly=True)
+    quantity_planned = fields.Function(fields.Float(
+            "Quantity Planned", digits='unit'), 'get_quantity_planned')
+    quantity_produced = fields.Function(fields.Float(
+            "Quantity Produced", digits='unit',
+            help="Good quantity put into stock."), 'get_output_quantities')
+    quantity_rejected = fields.Function(fields.Float(
+            "Quantity Rejected", digits='unit',
+            help="Quantity put into the scrap location."),
+        'get_output_quantities')
+    work_order_status = fields.Function(fields.Selection(
+            WORK_ORDER_STATUSES, "Status"), 'get_work_order_status',
+        searcher='search_work_order_status')
+    reject_reason = fields.Char("Reject Reason",
+        states={'readonly': Eval('state').in_(['done', 'cancelled'])})
+    allow_substitutes = fields.Boolean("Allow Substitutes",
+        states={'readonly': Eval('state').in_(['done', 'cancelled'])},
+        help="Materials outside the BOM may be consumed.")
+    notes = fields.Text("Notes")
+    machine_color = fields.Function(fields.Char("Machine Colour"),
+        'get_machine_color')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._buttons.update({
+                'schedule': {
+                    'invisible': ~Eval('state').in_(
+                        ['request', 'draft', 'waiting']),
+                    'icon': 'tryton-forward',
+                    'depends': ['state'],
+                    },
+                'start': {
+                    'invisible': Eval('state') != 'assigned',
+                    'icon': 'tryton-launch',
+                    'depends': ['state'],
+                    },
+                'complete_wizard': {
+                    'invisible': ~Eval('state').in_(['assigned', 'running']),
+                    'icon': 'tryton-ok',
+                    'depends': ['state'],
+                    },
+                'consume_wizard': {
+                    'invisible': Eval('state') != 'running',
+                    'depends': ['state'],
+                    },
+                })
+
+    @classmethod
+    def default_priority(cls):
+        return 'medium'
+
+    @classmethod
+    def default_allow_substitutes(cls):
+        return False
+
+    @classmethod
+    def preprocess_values(cls, mode, values):
+        pool = Pool()
+        Config = pool.get('production.configuration')
+        Date = pool.get('ir.date')
+        values = super().preprocess_values(mode, values)
+        if mode == 'create' and not values.get('number'):
+            # Numbered when made (drafts too), the year of the day it is
+            company_id = values.get('company', cls.default_company())
+            if company_id is not None:
+                sequence = Config(1).get_multivalue(
+                    'production_sequence', company=company_id)
+                if sequence:
+                    with Transaction().set_context(company=company_id):
+                        today = Date.today()
+                    with Transaction().set_context(date=today):
+                        values['number'] = sequence.get()
+        return values
+
+    # Derived values
+
+    def get_sales_order(self, name):
+        pool = Pool()
+        SaleLine = pool.get('sale.line')
+        if isinstance(self.origin, SaleLine) and self.origin.id >= 0:
+            return self.origin.sale.id
+
+    @classmethod
+    def search_sales_order(cls, name, clause):
+        nested = clause[0][len(name):]
+        return [('origin.sale' + nested, *clause[1:3], 'sale.line')]
+
+    def get_machine_color(self, name):
+        if self.work_center:
+            return MACHINE_COLORS[self.work_center.id % len(MACHINE_COLORS)]
+
+    def get_quantity_planned(self, name):
+        return self.quantity
+
+    @classmethod
+    def output_quantities(cls, production_ids):
+        """{production id: (good, rejected)} in the product's default unit
+        from the done output moves of the work orders' product, one query"""
+        pool = Pool()
+        Move = pool.get('stock.move')
+        Location = pool.get('stock.location')
+        move = Move.__table__()
+        location = Location.__table__()
+        production = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        result = {i: (0.0, 0.0) for i in production_ids}
+        scrap = location.type == 'lost_found'
+        for sub_ids in [production_ids]:
+            if not sub_ids:
+                continue
+            cursor.execute(*move.join(location,
+                    condition=move.to_location == location.id
+                    ).join(production,
+                    condition=move.production_output == production.id
+                    ).select(
+                    move.production_output,
+                    Sum(Case((scrap, 0), else_=move.internal_quantity)),
+                    Sum(Case((scrap, move.internal_quantity), else_=0)),
+                    where=fields.SQL_OPERATORS['in'](
+                        move.production_output, sub_ids)
+                    & (move.state == 'done')
+                    & (move.product == production.product),
+                    group_by=move.production_output))
+            for production_id, good, rejected in cursor:
+                result[production_id] = (good or 0.0, rejected or 0.0)
+        return result
+
+    @classmethod
+    def get_output_quantities(cls, productions, names):
+        pool = Pool()
+        Uom = pool.get('product.uom')
+        quantities = cls.output_quantities([p.id for p in productions])
+        result = {n: {} for n in names}
+        for production in productions:
+            good, rejected = quantities[production.id]
+            for name, value in [('quantity_produced', good),
+                    ('quantity_rejected', rejected)]:
+                if name not in result:
+                    continue
+                if production.product and production.unit:
+                    value = Uom.compute_qty(production.product.default_uom,
+                        value, production.unit)
+                result[name][production.id] = value
+        return result
+
+    def get_work_order_status(self, name):
+        return STATUS_OF_STATE.get(self.state)
+
+    @classmethod
+    def search_work_order_status(cls, name, clause):
+        return state_domain(clause, STATUS_OF_STATE)
+
+    # Materials
+
+    def _material_products(self):
+        "The materials of the work order: its BOM's, else its planned inputs"
+        if self.bom:
+            return {i.product for i in self.bom.inputs}
+        return {m.product for m in self.inputs}
+
+    def _planned_inputs(self, product=None):
+        "Input moves planned (not consumed yet) of product or of all"
+        return [m for m in self.inputs
+            if m.state in {'staging', 'draft', 'assigned'}
+            and (product is None or m.product == product)]
+
+    def _storage(self):
+        return self.picking_location
+
+    @classmethod
+    def _available(cls, location, products, lots=None, own_moves=()):
+        """Quantities of products (or of (product, lot)) in location that
+        are not reserved by others: on hand minus assigned moves, plus the
+        own_moves reserved, in the default unit"""
+        pool = Pool()
+        Product = pool.get('product.product')
+        Date = pool.get('ir.date')
+        product_ids = [p.id for p in products]
+        if lots is None:
+            grouping, grouping_filter = ('product',), (product_ids,)
+        else:
+            grouping = ('product', 'lot')
+            grouping_filter = (product_ids, [l.id for l in lots])
+        with Transaction().set_context(
+                stock_date_end=Date.today(), stock_assign=True,
+                forecast=False, company=location.company.id
+                if location.company else None):
+            quantities = Product.products_by_location([location.id],
+                with_childs=True, grouping=grouping,
+                grouping_filter=grouping_filter)
+        available = defaultdict(float)
+        for key, quantity in quantities.items():
+            available[key[1:]] += quantity
+        for move in own_moves:
+            if move.state != 'assigned':
+                continue
+            key = (move.product.id,)
+            if lots is not None:
+                key += (move.lot.id if move.lot else None,)
+            available[key] += move.internal_quantity
+        return available
+
+    def get_shortages(self):
+        """Each material the planned inputs need more of than the warehouse
+        has free: required, available and short in the material's unit with
+        the open purchase orders for it"""
+        pool = Pool()
+        Uom = pool.get('product.uom')
+        planned = self._planned_inputs()
+        required = defaultdict(float)
+        for move in planned:
+            required[move.product] += move.internal_quantity
+        if not required:
+            return []
+        available = self._available(
+            self._storage(), list(required), own_moves=planned)
+        shortages = []
+        for product, quantity in sorted(
+                required.items(), key=lambda i: i[0].rec_name):
+            unit = product.default_uom
+            free = max(available.get((product.id,), 0.0), 0.0)
+            short = unit.round(quantity - free)
+            if short <= 0:
+                continue
+            shortages.append({
+                    'product': product.id,
+                    'code': product.code,
+                    'name': product.name,
+                    'unit': unit.symbol,
+                    'required': to_decimal(unit.round(quantity)),
+                    'available': to_decimal(unit.round(free)),
+                    'short': to_decimal(short),
+                    'open_purchase_orders': [],
+                    })
+        if shortages:
+            orders = self._open_purchase_orders(
+                [s['product'] for s in shortages])
+            for shortage in shortages:
+                shortage['open_purchase_orders'] = orders.get(
+                    shortage['product'], [])
+        return shortages
+
+    def _open_purchase_orders(self, product_ids):
+        """{product id: [purchase order]} of the business's confirmed or
+        processing purchases with quantity still to receive"""
+        pool = Pool()
+        Line = pool.get('purchase.line')
+        Uom = pool.get('product.uom')
+        orders = defaultdict(list)
+        lines = Line.search([
+                ('product', 'in', product_ids),
+                ('purchase.company', '=', self.company.id),
+                ('purchase.state', 'in', ['confirmed', 'processing']),
+                ('type', '=', 'line'),
+                ], order=[('purchase.id', 'ASC'), ('id', 'ASC')])
+        for line in lines:
+            remaining = line._move_remaining_quantity
+            if not remaining or remaining <= 0:
+                continue
+            quantity = Uom.compute_qty(
+                line.unit, remaining, line.product.default_uom)
+            orders[line.product.id].append({
+                    'id': line.purchase.id,
+                    'number': line.purchase.number,
+                    'quantity': to_decimal(quantity),
+                    'expected_date': line.delivery_date,
+                    })
+        return orders
+
+    def consumption_lines(self):
+        """Per material: planned (BOM quantity with wastage, scaled), actual
+        and wasted quantities and the batches, from the input moves in one
+        query"""
+        pool = Pool()
+        Move = pool.get('stock.move')
+        Lot = pool.get('stock.lot')
+        Product = pool.get('product.product')
+        Uom = pool.get('product.uom')
+        move = Move.__table__()
+        lot = Lot.__table__()
+        cursor = Transaction().connection.cursor()
+        planned = defaultdict(float)
+        if self.bom and self.product and self.unit:
+            factor = self.bom.compute_factor(
+                self.product, self.quantity or 0, self.unit)
+            for input_ in self.bom.inputs:
+                planned[input_.product] += Uom.compute_qty(input_.unit,
+                    input_.compute_quantity(factor),
+                    input_.product.default_uom, round=False)
+        else:
+            for move_ in self.inputs:
+                if move_.state != 'cancelled' and not move_.wastage:
+                    planned[move_.product] += move_.internal_quantity
+        cursor.execute(*move.join(lot, 'LEFT',
+                condition=move.lot == lot.id).select(
+                move.product, move.wastage, lot.number,
+                Sum(move.internal_quantity),
+                where=(move.production_input == self.id)
+                & (move.state == 'done'),
+                group_by=[move.product, move.wastage, lot.number]))
+        actual, wasted = defaultdict(float), defaultdict(float)
+        batches = defaultdict(set)
+        for product_id, wastage, number, quantity in cursor:
+            product = Product(product_id)
+            (wasted if wastage else actual)[product] += quantity or 0
+            if number:
+                batches[product].add(number)
+        lines = []
+        for product in sorted(set(planned) | set(actual) | set(wasted),
+                key=lambda p: p.rec_name):
+            unit = product.default_uom
+            lines.append({
+                    'material': product.id,
+                    'code': product.code,
+                    'name': product.name,
+                    'unit': unit.symbol,
+                    'planned_quantity': to_decimal(unit.round(
+                            planned.get(product, 0))),
+                    'actual_quantity': to_decimal(unit.round(
+                            actual.get(product, 0))),
+                    'wastage_quantity': to_decimal(unit.round(
+                            wasted.get(product, 0))),
+                    'batches': sorted(batches.get(product, [])),
+                    })
+        return lines
+
+    # Actions
+
+    @classmethod
+    @work_order_action({'request', 'draft', 'waiting', 'assigned'},
+        'schedule')
+    def schedule(cls, productions):
+        """Plan the dates when missing and reserve the materials; when one is
+        short, raise MaterialShortageError (nothing is kept)"""
+        pool = Pool()
+        Date = pool.get('ir.date')
+        Product = pool.get('product.product')
+        productions = [p for p in productions if p.state != 'assigned']
+        if not productions:
+            return
+        # Consumption locks the material too: no reservation of stock
+        # being consumed at the same time
+        Product.lock(list({m.product for p in productions
+                    for m in p._planned_inputs()}))
+        to_save = []
+        for production in productions:
+            if production.routing and not production.work_center:
+                # Work orders from sales orders get the routing's machine
+                production.on_change_routing()
+                to_save.append(production)
+            if not production.planned_start_date:
+                with Transaction().set_context(
+                        company=production.company.id):
+                    production.planned_start_date = (
+                        production.planned_date or Date.today())
+                production.on_change_planned_start_date()
+                to_save.append(production)
+            elif not production.planned_date:
+                production.planned_date = production.planned_start_date
+                to_save.append(production)
+        cls.save(to_save)
+        requests = [p for p in productions if p.state == 'request']
+        if requests:
+            cls.draft(requests)
+        cls.wait([p for p in productions if p.state in {'draft', 'request'}])
+        productions = cls.browse(productions)
+        cls.assign_try(productions)
+        for production in cls.browse(productions):
+            if production.state == 'assigned':
+                continue
+            shortages = production.get_shortages()
+            raise MaterialShortageError(gettext(
+                    'monitorbizz_manufacturing.msg_material_shortage',
+                    work_order=production.rec_name,
+                    materials=', '.join(
+                        f"{s['name']} ({s['short']} {s['unit']})"
+                        for s in shortages)),
+                shortages=shortages)
+
+    @classmethod
+    @work_order_action({'assigned', 'running'}, 'start')
+    def start(cls, productions):
+        "Run the scheduled work orders"
+        cls.run([p for p in productions if p.state == 'assigned'])
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('running')
+    def run(cls, productions):
+        # The planned inputs stay reserved: consumption records what is
+        # actually used
+        with Transaction().set_context(**{KEEP_PLANNED_INPUTS: True}):
+            super().run(productions)
+        now = dt.datetime.now()
+        cls.write([p for p in productions if not p.actual_start_time], {
+                'actual_start_time': now,
+                })
+
+    @classmethod
+    @ModelView.button_action(
+        'monitorbizz_manufacturing.wizard_production_consume')
+    def consume_wizard(cls, productions):
+        pass
+
+    @classmethod
+    @ModelView.button_action(
+        'monitorbizz_manufacturing.wizard_production_complete')
+    def complete_wizard(cls, productions):
+        pass
+
+    @work_order_action({'running'}, 'consume')
+    def consume(self, material, quantity, wastage_quantity=Decimal(0),
+            batch=None):
+        """Record quantity of material used and wastage_quantity lost, from
+        batch (a stock.lot) or the warehouse: done input moves out of the
+        storage; returns the moves"""
+        pool = Pool()
+        Move = pool.get('stock.move')
+        Product = pool.get('product.product')
+        Date = pool.get('ir.date')
+        quantity = Decimal(str(quantity)) if quantity is not None else None
+        wastage = Decimal(str(wastage_quantity or 0))
+        if (not self.allow_substitutes
+                and material not in self._material_products()):
+            raise ConsumptionError(gettext(
+                    'monitorbizz_manufacturing.msg_consume_not_in_bom',
+                    material=material.rec_name,
+                    work_order=self.rec_name), field='material')
+        if quantity is None or quantity <= 0:
+            raise ConsumptionError(gettext(
+                    'monitorbizz_manufacturing.msg_consume_quantity'),
+                field='quantity')
+        if wastage < 0:
+            raise ConsumptionError(gettext(
+                    'monitorbizz_manufacturing.msg_consume_wastage'),
+                field='wastage_quantity')
+        if batch is not None and batch.product != material:
+            raise ConsumptionError(gettext(
+                    'monitorbizz_manufacturing.msg_consume_batch_material',
+                    batch=batch.rec_name, material=material.rec_name),
+                field='batch')
+
+        # One consumption of a material at a time; taken when the
+        # transaction starts so that the stock read below is current
+        Product.lock([material])
+        unit = material.default_uom
+        need = float(quantity + wastage)
+        storage = self._storage()
+        planned = self._planned_inputs(material)
+        free = self._available(storage, [material], own_moves=planned).get(
+            (material.id,), 0.0)
+        if batch is not None:
+            in_batch = self._available(storage, [material], lots=[batch]).get(
+                (material.id, batch.id), 0.0)
+            # Own reservations of this batch are ours to use
+            in_batch += sum(m.internal_quantity for m in planned
+                if m.state == 'assigned' and m.lot == batch)
+            free = min(free, in_batch)
+        if unit.round(free - need) < 0:
+            raise BatchExhaustedError(gettext(
+                    'monitorbizz_manufacturing.msg_batch_exhausted',
+                    source=batch.rec_name if batch else storage.rec_name,
+                    material=material.rec_name,
+                    available=unit.round(max(free, 0)),
+                    unit=unit.symbol,
+                    asked=unit.round(need)),
+                available=to_decimal(unit.round(max(free, 0))))
+
+        with Transaction().set_context(company=self.company.id):
+            today = Date.today()
+        moves = []
+        for value, is_wastage in [(quantity, False), (wastage, True)]:
+            if not value:
+                continue
+            move = self._move('input', material, unit, float(value))
+            move.from_location = storage
+            move.lot = batch
+            move.wastage = is_wastage
+            move.effective_date = today
+            move.planned_date = today
+            move.origin = None
+            moves.append(move)
+        Move.save(moves)
+        Move.do(moves)
+        self._lower_planned(planned, need)
+        return moves
+
+    @classmethod
+    def _lower_planned(cls, planned, quantity):
+        """Lower the planned inputs (in the default unit) by quantity
+        consumed: they hold the reservation of what is still to use"""
+        pool = Pool()
+        Move = pool.get('stock.move')
+        Uom = pool.get('product.uom')
+        to_cancel, to_reduce = [], []
+        for move in sorted(planned, key=lambda m: m.state != 'assigned'):
+            if quantity <= 0:
+                break
+            if move.internal_quantity <= quantity:
+                to_cancel.append(move)
+                quantity -= move.internal_quantity
+            else:
+                rest = move.internal_quantity - quantity
+                to_reduce.append((move, Uom.compute_qty(
+                            move.product.default_uom, rest, move.unit)))
+                quantity = 0
+        Move.cancel(to_cancel)
+        if to_reduce:
+            assigned = [m for m, _ in to_reduce if m.state == 'assigned']
+            Move.draft(assigned)
+            for move, rest in to_reduce:
+                move.quantity = rest
+            Move.save([m for m, _ in to_reduce])
+            # Still ours: the product is locked and the quantity lower
+            Move.assign(assigned)
+
+    @work_order_action({'assigned', 'running'}, 'complete')
+    def complete(self, quantity_produced, quantity_rejected=0,
+            reject_reason=None, batch_number=None):
+        """Close the work order: quantity_produced into storage under a new
+        batch, quantity_rejected into scrap with reject_reason, a quality
+        inspection, the unused plan cancelled, done at cost"""
+        pool = Pool()
+        Config = pool.get('production.configuration')
+        Move = pool.get('stock.move')
+        Lot = pool.get('stock.lot')
+        Date = pool.get('ir.date')
+        cls = self.__class__
+        produced = (Decimal(str(quantity_produced))
+            if quantity_produced is not None else None)
+        rejected = Decimal(str(quantity_rejected or 0))
+        if produced is None or produced <= 0:
+            raise CompletionError(gettext(
+                    'monitorbizz_manufacturing.msg_complete_produced'),
+                field='quantity_produced')
+        if rejected < 0:
+            raise CompletionError(gettext(
+                    'monitorbizz_manufacturing.msg_complete_rejected'),
+                field='quantity_rejected')
+        tolerance = Config(1).get_multivalue(
+            'completion_tolerance_percent', company=self.company.id
+            ) or Decimal(0)
+        planned = Decimal(str(self.quantity or 0))
+        limit = planned * (1 + tolerance / 100)
+        if produced + rejected > limit:
+            raise CompletionError(gettext(
+                    'monitorbizz_manufacturing.msg_complete_beyond_tolerance',
+                    work_order=self.rec_name,
+                    quantity=produced + rejected,
+                    planned=planned, tolerance=tolerance,
+                    limit=limit.normalize()),
+                field=('quantity_produced' if produced > limit
+                    else 'quantity_rejected'))
+        reject_reason = (reject_reason or '').strip() or None
+        if rejected and not reject_reason:
+            raise CompletionError(gettext(
+                    'monitorbizz_manufacturing.msg_complete_reason'),
+                field='reject_reason')
+        if self.state == 'assigned':
+            cls.run([self])
+            self = cls(self.id)
+
+        with Transaction().set_context(company=self.company.id):
+            today = Date.today()
+        lot = Lot(product=self.product,
+            number=(batch_number or '').strip() or self.number)
+        lot.save()
+        # The outputs of the product become the good and scrap moves; other
+        # outputs (by-products) stay as planned
+        own = [m for m in self.outputs
+            if m.product == self.product and m.state not in {
+                'done', 'cancelled'}]
+        good = own[0] if own else self._move(
+            'output', self.product, self.unit, 0)
+        Move.cancel(own[1:])
+        good.quantity = float(produced)
+        good.unit = self.unit
+        good.lot = lot
+        good.effective_date = today
+        outputs = [good]
+        if rejected:
+            scrap = self._move('output', self.product, self.unit,
+                float(rejected))
+            scrap.to_location = self.warehouse.lost_found_location
+            # Scrap carries no value (Tryton's set_cost skips it too)
+            scrap.unit_price_required = False
+            scrap.unit_price = scrap.currency = None
+            scrap.lot = lot
+            scrap.effective_date = today
+            outputs.append(scrap)
+        Move.save(outputs)
+        Move.cancel(self._planned_inputs())
+        self.reject_reason = reject_reason
+        self.actual_end_time = dt.datetime.now()
+        self.save()
+        cls.do([self])
+        self.inspect(produced, rejected, reject_reason, lot)
+        return cls(self.id)
+
+    def inspect(self, produced, rejected, reject_reason, lot):
+        """The output's quality inspection: it fails on rejects, which
+        raises a quality alert with the reason"""
+        pool = Pool()
+        Inspection = pool.get('quality.inspection')
+        Alert = pool.get('quality.alert')
+        control = self._output_control()
+        inspection = Inspection(company=self.company, origin=self,
+            control=control, reference=lot.number,
+            points={'produced': float(produced),
+                'rejected': float(rejected)})
+        inspection.save()
+        Inspection.process([inspection])
+        if rejected:
+            alerts = Alert.search([('origin', '=', str(inspection))])
+            for alert in alerts:
+                alert.title = gettext(
+                    'monitorbizz_manufacturing.msg_reject_alert_title',
+                    quantity=rejected.normalize(),
+                    work_order=self.rec_name)
+                alert.description = reject_reason
+            Alert.save(alerts)
+        return inspection
+
+    def _output_control(self):
+        "The business's output inspection of work orders (made once)"
+        pool = Pool()
+        Control = pool.get('quality.control')
+        Point = pool.get('quality.control.point')
+        name = gettext('monitorbizz_manufacturing.msg_output_control')
+        controls = Control.search([
+                ('company', '=', self.company.id),
+                ('name', '=', name),
+                ], limit=1)
+        if controls:
+            return controls[0]
+        control = Control(company=self.company, name=name, frequency=1,
+            points=[
+                Point(name='produced', string="Produced", type_='float',
+                    tolerance_lower=0),
+                Point(name='rejected', string="Rejected", type_='float',
+                    tolerance_upper=0),
+                ])
+        control.save()
+        return control
+
+
+class Move(metaclass=PoolMeta):
+    __name__ = 'stock.move'
+    wastage = fields.Boolean("Wastage",
+        states={
+            'invisible': ~Bool(Eval('production_input')),
+            },
+        help="Material lost in processing (offcuts, swarf) rather than "
+        "built into the output.")
+
+    @classmethod
+    def default_wastage(cls):
+        return False
+
+    @classmethod
+    def do(cls, moves):
+        # Not a transition of its own: that would mark the moves left out
+        # done
+        if Transaction().context.get(KEEP_PLANNED_INPUTS):
+            moves = [m for m in moves if not m.production_input]
+        super().do(moves)
+
+
+class Sale(metaclass=PoolMeta):
+    __name__ = 'sale.sale'
+    ready_to_ship = fields.Function(fields.Boolean(
+            "Ready to Ship",
+            help="Every work order of the sales order is completed."),
+        'get_ready_to_ship')
+
+    @classmethod
+    def get_ready_to_ship(cls, sales, name):
+        pool = Pool()
+        Production = pool.get('production')
+        Line = pool.get('sale.line')
+        production = Production.__table__()
+        line = Line.__table__()
+        cursor = Transaction().connection.cursor()
+        result = dict.fromkeys([s.id for s in sales], False)
+        origin = Concat('sale.line,', Cast(line.id, 'VARCHAR'))
+        cursor.execute(*production.join(line,
+                condition=production.origin == origin).select(
+                line.sale,
+                Sum(Case((production.state == 'done', 0), else_=1)),
+                where=fields.SQL_OPERATORS['in'](line.sale, list(result))
+                & (production.state != 'cancelled'),
+                group_by=line.sale))
+        for sale_id, pending in cursor:
+            result[sale_id] = not pending
+        return result
+
+
+class ConsumeStart(ModelView):
+    "Consume Material"
+    __name__ = 'production.consume.start'
+    production = fields.Many2One('production', "Work Order", readonly=True)
+    material = fields.Many2One('product.product', "Material", required=True,
+        context={'company': Eval('company', -1)}, depends={'company'})
+    company = fields.Many2One('company.company', "Business", readonly=True)
+    unit = fields.Function(fields.Many2One('product.uom', "Unit"),
+        'on_change_with_unit')
+    quantity = fields.Numeric("Quantity", digits=(16, 4), required=True)
+    wastage_quantity = fields.Numeric("Wastage", digits=(16, 4),
+        required=True,
+        help="Material lost in processing (offcuts, swarf).")
+    batch = fields.Many2One('stock.lot', "Batch",
+        domain=[('product', '=', Eval('material', -1))])
+
+    @fields.depends('material')
+    def on_change_with_unit(self, name=None):
+        return self.material.default_uom if self.material else None
+
+
+class Consume(Wizard):
+    "Consume Material"
+    __name__ = 'production.consume'
+    start = StateView('production.consume.start',
+        'monitorbizz_manufacturing.production_consume_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Consume", 'consume', 'tryton-ok', default=True),
+            ])
+    consume = StateTransition()
+
+    def default_start(self, fields):
+        return {
+            'production': self.record.id,
+            'company': self.record.company.id,
+            'wastage_quantity': Decimal(0),
+            }
+
+    def transition_consume(self):
+        self.record.consume(self.start.material, self.start.quantity,
+            self.start.wastage_quantity, self.start.batch)
+        return 'end'
+
+
+class CompleteStart(ModelView):
+    "Complete Work Order"
+    __name__ = 'production.complete.start'
+    production = fields.Many2One('production', "Work Order", readonly=True)
+    quantity_produced = fields.Numeric("Good Quantity", digits=(16, 4),
+        required=True)
+    quantity_rejected = fields.Numeric("Rejected Quantity", digits=(16, 4),
+        required=True)
+    reject_reason = fields.Char("Reject Reason",
+        states={'required': Eval('quantity_rejected', 0) > 0})
+    batch_number = fields.Char("Batch Number",
+        help="Empty: the work order's number.")
+
+
+class Complete(Wizard):
+    "Complete Work Order"
+    __name__ = 'production.complete'
+    start = StateView('production.complete.start',
+        'monitorbizz_manufacturing.production_complete_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Complete", 'complete', 'tryton-ok', default=True),
+            ])
+    complete = StateTransition()
+
+    def default_start(self, fields):
+        return {
+            'production': self.record.id,
+            'quantity_produced': Decimal(str(self.record.quantity or 0)),
+            'quantity_rejected': Decimal(0),
+            }
+
+    def transition_complete(self):
+        self.record.complete(self.start.quantity_produced,
+            self.start.quantity_rejected, self.start.reject_reason,
+            self.start.batch_number)
+        return 'end'
