@@ -747,13 +747,15 @@ class Production(metaclass=PoolMeta):
         self.reject_reason = reject_reason
         self.actual_end_time = dt.datetime.now()
         self.save()
-        cls.do([self])
+        # Inspected before done: it is the production's inspection of
+        # Tryton's "Production Done" controls
         self.inspect(produced, rejected, reject_reason, lot)
+        cls.do([cls(self.id)])
         return cls(self.id)
 
     def inspect(self, produced, rejected, reject_reason, lot):
-        """The output's quality inspection: it fails on rejects, which
-        raises a quality alert with the reason"""
+        """The output's quality inspection, with a quality alert giving the
+        reason when there are rejects"""
         pool = Pool()
         Inspection = pool.get('quality.inspection')
         Alert = pool.get('quality.alert')
@@ -765,14 +767,12 @@ class Production(metaclass=PoolMeta):
         inspection.save()
         Inspection.process([inspection])
         if rejected:
-            alerts = Alert.search([('origin', '=', str(inspection))])
-            for alert in alerts:
-                alert.title = gettext(
+            Alert(company=self.company, origin=inspection,
+                title=gettext(
                     'monitorbizz_manufacturing.msg_reject_alert_title',
                     quantity=rejected.normalize(),
-                    work_order=self.rec_name)
-                alert.description = reject_reason
-            Alert.save(alerts)
+                    work_order=self.rec_name),
+                description=reject_reason).save()
         return inspection
 
     def _output_control(self):
@@ -788,11 +788,11 @@ class Production(metaclass=PoolMeta):
         if controls:
             return controls[0]
         control = Control(company=self.company, name=name, frequency=1,
+            operations=['production:do'],
             points=[
                 Point(name='produced', string="Produced", type_='float',
                     tolerance_lower=0),
-                Point(name='rejected', string="Rejected", type_='float',
-                    tolerance_upper=0),
+                Point(name='rejected', string="Rejected", type_='float'),
                 ])
         control.save()
         return control
