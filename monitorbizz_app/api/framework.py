@@ -16,6 +16,7 @@ import binascii
 import datetime as dt
 import json
 import logging
+import random
 import re
 import time
 from decimal import Decimal
@@ -62,23 +63,28 @@ _API_MAP = Map()
 class ApiError(Exception):
     "An error answered as {'error': {'code', 'message', 'fields'}}"
 
-    def __init__(self, status, code, message, fields=None):
+    def __init__(self, status, code, message, fields=None, details=None):
         super().__init__(status, code, message)
         self.status = HTTPStatus(status)
         self.code = code
         self.message = message
         self.fields = fields or {}
+        # Structured facts of the refusal (e.g. the shortages of materials)
+        self.details = details
         self.headers = {}
 
     def __str__(self):
         return f'{self.status.value} {self.code}: {self.message}'
 
     def as_dict(self):
-        return {'error': {
-                'code': self.code,
-                'message': self.message,
-                'fields': self.fields,
-                }}
+        error = {
+            'code': self.code,
+            'message': self.message,
+            'fields': self.fields,
+            }
+        if self.details is not None:
+            error['details'] = self.details
+        return {'error': error}
 
     def response(self):
         response = json_response(self.as_dict(), self.status)
@@ -114,6 +120,12 @@ ERROR_SCHEMA = schema_.define('Error', {
                         'description': "Problem of each invalid field "
                         "(dotted path for nested fields)",
                         'additionalProperties': {'type': 'string'},
+                        },
+                    'details': {
+                        'type': 'object',
+                        'description': "Structured facts of some errors, "
+                        "described by the operation (e.g. the shortages "
+                        "of material_shortage)",
                         },
                     },
                 },
@@ -360,19 +372,46 @@ class Call:
             context=self.context, field_names=self.endpoint.field_names)
 
 
+# PostgreSQL's lock_not_available (Tryton locks rows and tables NOWAIT at
+# the start of a transaction) and serialization_failure
+_CONTENTION = {'55P03', '40001'}
+# Seconds a request keeps retrying while others hold the locks it needs
+LOCK_WAIT = 30
+
+
+def _contention(exception):
+    "Whether the database error is another transaction holding the lock"
+    code = (getattr(exception, 'pgcode', None)
+        or getattr(exception, 'sqlstate', None))
+    return code in _CONTENTION
+
+
 def run_in_transaction(database, user, func, readonly=False, context=None,
         field_names=None):
     """Run func in a transaction, retried as trytond's with_transaction
     does; a user other than root gets its preferences as context and access
-    checks. Errors are raised as ApiError, after rollback."""
+    checks. Errors are raised as ApiError, after rollback.
+
+    Requests that contend for the same lock (simultaneous consumptions of
+    one batch) keep retrying for up to LOCK_WAIT seconds, with a growing
+    random pause, rather than [database] retry times only."""
     context = dict(context or {})
     retry = config.getint('database', 'retry')
     count, extras = 0, {}
+    deadline = time.monotonic() + LOCK_WAIT
     while True:
         if count:
-            time.sleep(0.02 * count)
-        with Transaction().start(database, user, readonly=readonly,
-                context=context, timeout=_TIMEOUT, **extras) as transaction:
+            time.sleep(min(0.02 * count, 0.5) * random.uniform(0.5, 1.5))
+        try:
+            started = Transaction().start(database, user, readonly=readonly,
+                context=context, timeout=_TIMEOUT, **extras)
+        except backend.DatabaseOperationalError as e:
+            # The locks a retry takes first (extras) are still held
+            if _contention(e) and time.monotonic() < deadline:
+                count += 1
+                continue
+            raise api_error(e, field_names) from e
+        with started as transaction:
             try:
                 if user:
                     User = Pool().get('res.user')
@@ -391,8 +430,10 @@ def run_in_transaction(database, user, func, readonly=False, context=None,
                 e.fix(extras)
                 continue
             except backend.DatabaseOperationalError as e:
-                if (count < retry and not readonly
-                        and not isinstance(e, backend.DatabaseTimeoutError)):
+                if (not readonly
+                        and not isinstance(e, backend.DatabaseTimeoutError)
+                        and (count < retry or (_contention(e)
+                                and time.monotonic() < deadline))):
                     transaction.rollback()
                     transaction.tasks.clear()
                     count += 1

@@ -10,13 +10,16 @@ runs as the calling user in their current business: the machines of other
 businesses are invisible (404) through Tryton's record rules.
 """
 import datetime as dt
+from decimal import Decimal
 
 from trytond.pool import Pool
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
+from ..manufacturing import exceptions as mfg_errors
 from ..manufacturing.exceptions import DowntimeError
 from .framework import (
     LIST_QUERY, ApiError, endpoint, json_response, page_of, paginate)
+from .inventory import _warehouse
 from .schema import define
 
 ID = {'type': 'integer', 'minimum': 1}
@@ -565,3 +568,1123 @@ def machine_work_orders(call, id):
             'operations': operations.get(row['id'], []),
             } for row in page['items']]
     return page
+
+
+# Work orders ----------------------------------------------------------------
+#
+# A work order is Tryton's production of the current business; its status,
+# quantities, consumption and costing are those of monitorbizz_manufacturing
+# (production.py). The handlers only translate: refusals of the model are
+# answered with their HTTP status and the field they name, after rollback.
+
+WO_PATH = '/api/manufacturing/work-orders'
+WO_STATUSES = ['draft', 'scheduled', 'in_progress', 'completed',
+    'cancelled']
+PRIORITIES = ['low', 'medium', 'high', 'urgent']
+OPERATION_STATUSES = ['pending', 'in_progress', 'completed']
+NULLABLE_DATE = {'type': ['string', 'null'], 'format': 'date'}
+NULLABLE_DATETIME = {'type': ['string', 'null'], 'format': 'date-time'}
+_QUANTITY_IN = {'type': ['number', 'string'], 'format': 'decimal'}
+_BATCH_IN = {'type': ['integer', 'string', 'null'], 'minLength': 1,
+    'maxLength': 100, 'minimum': 1,
+    'description': "A batch of the material: its id or its number"}
+
+_WO_INPUT = {
+    'quantity_planned': {**_QUANTITY_IN,
+        'description': "Greater than zero, in the product's unit "
+        "(draft work orders only)"},
+    'machine_id': {**NULLABLE_ID,
+        'description': "A machine of the business"},
+    'bom_id': {**NULLABLE_ID, 'description': "A BOM of the business "
+        "making the product; default: the product's active BOM (draft "
+        "work orders only)"},
+    'routing_id': {**NULLABLE_ID, 'description': "A routing of the "
+        "business; default: the one of the product's active BOM (draft "
+        "work orders only)"},
+    'planned_start_date': NULLABLE_DATE,
+    'planned_end_date': NULLABLE_DATE,
+    'priority': {'type': 'string', 'enum': PRIORITIES},
+    'assigned_to': {**NULLABLE_ID,
+        'description': "An employee (member) of the business"},
+    'notes': TEXT,
+    'allow_substitutes': {'type': 'boolean', 'description':
+        "Materials outside the BOM may be consumed"},
+    }
+WO_CREATE = define('WorkOrderCreate', {
+        'type': 'object',
+        'required': ['product_id', 'quantity_planned'],
+        'additionalProperties': False,
+        'properties': {
+            'product_id': {**ID, 'description': "A manufactured product "
+                "of the business"},
+            'sales_order_id': {**NULLABLE_ID, 'description': "A sales "
+                "order of the business with a line of the product"},
+            **_WO_INPUT,
+            },
+        })
+WO_UPDATE = define('WorkOrderUpdate', {
+        'type': 'object',
+        'description': "The fields to change; the others are kept. "
+        "Quantities, BOM, routing and dates only while draft; priority, "
+        "assignee, machine and notes until it is completed.",
+        'additionalProperties': False,
+        'properties': _WO_INPUT,
+        })
+_NAMED = {
+    'type': ['object', 'null'],
+    'required': ['id', 'name', 'number'],
+    'additionalProperties': False,
+    'properties': {
+        'id': {'type': 'integer'},
+        'name': {'type': ['string', 'null']},
+        'number': {'type': ['string', 'null']},
+        },
+    }
+_WO_OUTPUT = {
+    'id': {'type': 'integer'},
+    'work_order_number': {'type': ['string', 'null'],
+        'description': "WO-<year>-NNN, numbered in the business when "
+        "made"},
+    'status': {'type': 'string', 'enum': WO_STATUSES},
+    'state': {'type': 'string', 'description': "Tryton's production state"},
+    'sales_order': _NAMED,
+    'product': REF,
+    'product_code': {'type': ['string', 'null']},
+    'bom': REF,
+    'routing': REF,
+    'quantity_planned': DECIMAL,
+    'quantity_produced': DECIMAL,
+    'quantity_rejected': DECIMAL,
+    'unit': {'type': ['string', 'null']},
+    'machine': REF,
+    'assigned_to': REF,
+    'planned_start_date': NULLABLE_DATE,
+    'planned_end_date': NULLABLE_DATE,
+    'actual_start_time': NULLABLE_DATETIME,
+    'actual_end_time': NULLABLE_DATETIME,
+    'priority': {'type': 'string', 'enum': PRIORITIES},
+    'notes': {'type': ['string', 'null']},
+    'reject_reason': {'type': ['string', 'null']},
+    'allow_substitutes': {'type': 'boolean'},
+    'cost': {**NULLABLE_DECIMAL, 'description': "Materials at cost + "
+        "machine hours × hourly rate + operator time (null in lists: "
+        "read the work order)"},
+    }
+WORK_ORDER_ITEM = define('WorkOrder', {
+        'type': 'object',
+        'required': list(_WO_OUTPUT),
+        'additionalProperties': False,
+        'properties': _WO_OUTPUT,
+        })
+CONSUMPTION_LINE = define('WorkOrderMaterial', {
+        'type': 'object',
+        'description': "The seed's work_order_material_consumption, derived "
+        "from the work order's input moves",
+        'required': ['material', 'code', 'unit', 'planned_quantity',
+            'actual_quantity', 'wastage_quantity', 'batches'],
+        'additionalProperties': False,
+        'properties': {
+            'material': REF,
+            'code': {'type': ['string', 'null']},
+            'unit': {'type': ['string', 'null']},
+            'planned_quantity': {**DECIMAL, 'description': "BOM quantity "
+                "× (1 + wastage %) scaled to the work order"},
+            'actual_quantity': {**DECIMAL,
+                'description': "Consumed into the product"},
+            'wastage_quantity': {**DECIMAL,
+                'description': "Consumed and wasted"},
+            'batches': {'type': 'array', 'items': {'type': 'string'},
+                'description': "Numbers of the batches consumed from"},
+            },
+        })
+
+
+def _of_work_order(name, item):
+    "The schema of the items of one work order"
+    return define(name, {
+            'type': 'object',
+            'required': ['work_order_id', 'items'],
+            'additionalProperties': False,
+            'properties': {
+                'work_order_id': {'type': 'integer'},
+                'items': {'type': 'array', 'items': item},
+                },
+            })
+
+
+MATERIALS = _of_work_order('WorkOrderMaterials', CONSUMPTION_LINE)
+CONSUME = define('WorkOrderConsume', {
+        'type': 'object',
+        'required': ['material', 'quantity'],
+        'additionalProperties': False,
+        'properties': {
+            'material': {**ID, 'description': "The material (item id)"},
+            'quantity': {**_QUANTITY_IN, 'description': "Consumed into "
+                "the product; greater than zero"},
+            'wastage_quantity': {**_QUANTITY_IN, 'description': "Consumed "
+                "and wasted (0 or more, default 0)"},
+            'batch': _BATCH_IN,
+            'allow_substitute': {'type': 'boolean', 'description':
+                "Allow a material outside the BOM for this consumption"},
+            },
+        })
+CONSUMED = define('WorkOrderConsumed', {
+        'type': 'object',
+        'required': ['work_order_id', 'material', 'batch', 'quantity',
+            'wastage_quantity', 'materials'],
+        'additionalProperties': False,
+        'properties': {
+            'work_order_id': {'type': 'integer'},
+            'material': REF,
+            'batch': REF,
+            'quantity': DECIMAL,
+            'wastage_quantity': DECIMAL,
+            'materials': {'type': 'array', 'items': CONSUMPTION_LINE,
+                'description': "The consumption of every material after "
+                "this one"},
+            },
+        })
+COMPLETE = define('WorkOrderComplete', {
+        'type': 'object',
+        'required': ['quantity_produced'],
+        'additionalProperties': False,
+        'properties': {
+            'quantity_produced': {**_QUANTITY_IN,
+                'description': "Good quantity; greater than zero"},
+            'quantity_rejected': {**_QUANTITY_IN,
+                'description': "Rejected quantity (default 0), into scrap"},
+            'reject_reason': {'type': ['string', 'null'], 'maxLength': 500,
+                'description': "Required when quantity_rejected > 0"},
+            'batch_number': {'type': ['string', 'null'], 'minLength': 1,
+                'maxLength': 100, 'description': "Number of the output "
+                "batch; default: the next of the business"},
+            },
+        })
+COMPLETED = define('WorkOrderCompleted', {
+        'type': 'object',
+        'required': ['work_order', 'output_batch', 'quantity_produced',
+            'scrap_quantity', 'cost', 'unit_cost'],
+        'additionalProperties': False,
+        'properties': {
+            'work_order': WORK_ORDER_ITEM,
+            'output_batch': REF,
+            'quantity_produced': DECIMAL,
+            'scrap_quantity': {**DECIMAL,
+                'description': "Rejected quantity moved into scrap"},
+            'cost': NULLABLE_DECIMAL,
+            'unit_cost': {**NULLABLE_DECIMAL,
+                'description': "Cost of a good unit: the batch's cost"},
+            },
+        })
+SHORTAGES_DOC = (
+    "Materials are short (material_shortage); nothing is reserved and the "
+    "work order is unchanged. error.details.shortages lists each short "
+    "material: {material: {id, name}, code, required, available, short, "
+    "unit, open_purchase_orders: [{id, number, quantity, expected_date}]} "
+    "(quantities as decimal strings)")
+OPERATION = define('WorkOrderOperation', {
+        'type': 'object',
+        'required': ['id', 'work_order_id', 'operation_name', 'sequence',
+            'machine', 'operator', 'status', 'running', 'planned_duration',
+            'actual_duration'],
+        'additionalProperties': False,
+        'properties': {
+            'id': {'type': 'integer'},
+            'work_order_id': {'type': 'integer'},
+            'operation_name': {'type': ['string', 'null']},
+            'sequence': {'type': ['integer', 'null']},
+            'machine': REF,
+            'operator': REF,
+            'status': {'type': 'string', 'enum': OPERATION_STATUSES},
+            'running': {'type': 'boolean',
+                'description': "A work cycle of it runs now"},
+            'planned_duration': {**NULLABLE_DECIMAL,
+                'description': "Minutes, from the routing and the quantity"},
+            'actual_duration': {**DECIMAL, 'description': "Minutes of its "
+                "finished work cycles (start/pause/resume/complete)"},
+            },
+        })
+OPERATIONS = _of_work_order('WorkOrderOperations', OPERATION)
+OPERATION_START = define('OperationStart', {
+        'type': 'object',
+        'additionalProperties': False,
+        'properties': {
+            'operator_id': {**NULLABLE_ID, 'description': "The employee "
+                "who runs it; default: the operation's operator, else the "
+                "caller's employee"},
+            },
+        })
+OPERATION_STOP = define('OperationStop', {
+        'type': 'object',
+        'additionalProperties': False,
+        'properties': {
+            'quantity': {**_QUANTITY_IN, 'description': "Units processed "
+                "in the cycle that stops (pause: default 0; complete: "
+                "default what remains of the work order)"},
+            },
+        })
+
+_WO_NOT_FOUND = ("The work order does not exist in the current business "
+    "(not_found)")
+_WO_FIELD_NAMES = {'work_center': 'machine_id', 'quantity':
+    'quantity_planned', 'bom': 'bom_id', 'routing': 'routing_id',
+    'product': 'product_id', 'planned_date': 'planned_end_date',
+    'assigned_to': 'assigned_to', 'origin': 'sales_order_id'}
+_WO_READ = ['id', 'number', 'work_order_status', 'state', 'sales_order',
+    'product',
+    'product.rec_name', 'product.code', 'bom', 'bom.rec_name', 'routing',
+    'routing.rec_name', 'quantity', 'quantity_produced', 'quantity_rejected',
+    'unit', 'unit.symbol', 'unit.digits', 'work_center',
+    'work_center.rec_name', 'assigned_to', 'assigned_to.rec_name',
+    'planned_start_date', 'planned_date', 'actual_start_time',
+    'actual_end_time', 'priority', 'reject_reason', 'allow_substitutes']
+_WO_ORDERS = {'number': 'number', 'planned_start_date': 'planned_start_date',
+    'planned_end_date': 'planned_date', 'priority': 'priority', 'id': 'id'}
+_ADMIN_ONLY = ("Only owners, managers and production supervisors may do "
+    "this (forbidden)")
+_OPERATOR_ONLY = ("The caller's role may not run production: operators, "
+    "supervisors, managers and owners may (forbidden)")
+
+
+def _dec(value, digits=None):
+    "A quantity as a Decimal (Tryton's quantities are floats)"
+    if value is None:
+        return None
+    if not isinstance(value, Decimal):
+        value = Decimal(str(value))
+    if digits is not None:
+        value = round(value, digits)
+    return value.normalize() if value else Decimal(0)
+
+
+def _minutes(value):
+    if value is None:
+        return Decimal(0)
+    if isinstance(value, dt.timedelta):
+        value = value.total_seconds()
+    return (Decimal(str(value)) / 60).quantize(Decimal('0.01'))
+
+
+def _has_group(module, group):
+    "Whether the calling user has the group in the current business"
+    pool = Pool()
+    User = pool.get('res.user')
+    ModelData = pool.get('ir.model.data')
+    transaction = Transaction()
+    if not transaction.user or not transaction.check_access:
+        return True
+    return ModelData.get_id(module, group) in User.get_groups()
+
+
+def _require_supervisor():
+    if not _has_group('production', 'group_production_admin'):
+        raise ApiError(403, 'forbidden', "Only owners, managers and "
+            "production supervisors may create, change, schedule, delete "
+            "or cancel work orders.")
+
+
+def _require_production():
+    if not _has_group('production', 'group_production'):
+        raise ApiError(403, 'forbidden',
+            "The caller's role may not run production.")
+
+
+def _work_order_item(row):
+    digits = (row.get('unit.') or {}).get('digits')
+    sale = row.get('sales_order.') or {}
+    return {
+        'id': row['id'],
+        'work_order_number': row['number'],
+        'status': row['work_order_status'],
+        'state': row['state'],
+        'sales_order': ({'id': row['sales_order'],
+                'name': sale.get('rec_name'), 'number': sale.get('number')}
+            if row.get('sales_order') else None),
+        'product': _ref(row, 'product'),
+        'product_code': (row.get('product.') or {}).get('code'),
+        'bom': _ref(row, 'bom'),
+        'routing': _ref(row, 'routing'),
+        'quantity_planned': _dec(row['quantity'] or 0, digits),
+        'quantity_produced': _dec(row['quantity_produced'] or 0, digits),
+        'quantity_rejected': _dec(row['quantity_rejected'] or 0, digits),
+        'unit': (row.get('unit.') or {}).get('symbol'),
+        'machine': _ref(row, 'work_center'),
+        'assigned_to': _ref(row, 'assigned_to'),
+        'planned_start_date': row['planned_start_date'],
+        'planned_end_date': row['planned_date'],
+        'actual_start_time': row['actual_start_time'],
+        'actual_end_time': row['actual_end_time'],
+        'priority': row['priority'] or 'medium',
+        'notes': row.get('notes'),
+        'reject_reason': row['reject_reason'],
+        'allow_substitutes': bool(row['allow_substitutes']),
+        'cost': row.get('cost'),
+        }
+
+
+def _wo_read_fields(cost=False):
+    pool = Pool()
+    Production = pool.get('production')
+    ModelAccess = pool.get('ir.model.access')
+    fields = list(_WO_READ)
+    if ModelAccess.check('sale.sale', 'read', raise_exception=False):
+        # Operators see the sales order's id only: sales are not theirs
+        fields += ['sales_order.number', 'sales_order.rec_name']
+    # notes: the seed's field, when the model has it; the cost is computed
+    # per work order by Tryton, so only for one
+    return (fields + (['notes'] if 'notes' in Production._fields else [])
+        + (['cost'] if cost else []))
+
+
+def _work_order(id):
+    "The work order id of the current business (404 when invisible)"
+    Production = Pool().get('production')
+    if not Production.search([('id', '=', id)], limit=1):
+        raise ApiError(404, 'not_found',
+            "No such work order in the current business.")
+    return Production(id)
+
+
+def _read_work_order(id):
+    Production = Pool().get('production')
+    row, = Production.search_read([('id', '=', id)],
+        fields_names=_wo_read_fields(cost=True))
+    return _work_order_item(row)
+
+
+def _of_business(model, id, field, domain=None, message=None):
+    "The record id of model in the current business, else 422 on field"
+    Model = Pool().get(model)
+    with Transaction().set_context(active_test=False):
+        records = Model.search([('id', '=', id)] + (domain or []), limit=1)
+    if not records:
+        raise ApiError(422, 'validation_error', message
+            or "No such record in the current business.",
+            {field: message or "is not one of the business"})
+    return records[0]
+
+
+def _positive_quantity(value, field):
+    try:
+        quantity = Decimal(str(value))
+    except ArithmeticError:
+        raise ApiError(422, 'validation_error', f"{field} is not a number.",
+            {field: "must be a decimal number"})
+    if not quantity.is_finite() or quantity <= 0:
+        raise ApiError(422, 'validation_error',
+            f"{field} must be greater than zero.",
+            {field: "must be greater than zero"})
+    return quantity
+
+
+def _active_bom(product):
+    "The product's active BOM and its routing (product.production.bom)"
+    for product_bom in product.boms:
+        if getattr(product_bom.bom, 'is_active', True):
+            return product_bom.bom, getattr(product_bom, 'routing', None)
+    return None, None
+
+
+def _wo_values(body, production=None):
+    "Tryton values of the body; production: the one changed, if any"
+    draft = production is None or production.state in {'request', 'draft'}
+    values = {}
+    if 'quantity_planned' in body:
+        values['quantity'] = float(_positive_quantity(
+                body['quantity_planned'], 'quantity_planned'))
+    if body.get('machine_id'):
+        values['work_center'] = _of_business('production.work.center',
+            body['machine_id'], 'machine_id',
+            message="No such machine in the current business.").id
+    elif 'machine_id' in body:
+        values['work_center'] = None
+    if body.get('bom_id'):
+        values['bom'] = _of_business('production.bom', body['bom_id'],
+            'bom_id', message="No such BOM in the current business.").id
+    if body.get('routing_id'):
+        values['routing'] = _of_business('production.routing',
+            body['routing_id'], 'routing_id',
+            message="No such routing in the current business.").id
+    if body.get('assigned_to'):
+        values['assigned_to'] = _of_business('company.employee',
+            body['assigned_to'], 'assigned_to',
+            message="No such employee in the current business.").id
+    elif 'assigned_to' in body:
+        values['assigned_to'] = None
+    for api, name in [('planned_start_date', 'planned_start_date'),
+            ('planned_end_date', 'planned_date'), ('priority', 'priority'),
+            ('allow_substitutes', 'allow_substitutes')]:
+        if api in body:
+            values[name] = body[api]
+    if 'notes' in body and 'notes' in Pool().get('production')._fields:
+        values['notes'] = body['notes']
+    start = values.get('planned_start_date', production
+        and production.planned_start_date)
+    end = values.get('planned_date', production and production.planned_date)
+    if start and end and end < start:
+        raise ApiError(422, 'validation_error',
+            "The planned end is before the planned start.",
+            {'planned_end_date': "must not be before planned_start_date"})
+    if not draft:
+        frozen = [api for api, name in [('quantity_planned', 'quantity'),
+                ('bom_id', 'bom'), ('routing_id', 'routing'),
+                ('planned_start_date', 'planned_start_date'),
+                ('planned_end_date', 'planned_date')] if name in values]
+        if frozen:
+            raise ApiError(409, 'work_order_not_draft',
+                "Only a draft work order changes its quantity, BOM, "
+                "routing or dates.", {f: "is fixed once scheduled"
+                    for f in frozen})
+    return values
+
+
+WO_LIST_QUERY = {
+    **LIST_QUERY,
+    'q': {**LIST_QUERY['q'],
+        'description': "Text to search in the number and the product"},
+    'status': {'type': 'string', 'enum': WO_STATUSES},
+    'machine_id': {'type': 'integer', 'minimum': 1},
+    'sales_order_id': {'type': 'integer', 'minimum': 1},
+    'product_id': {'type': 'integer', 'minimum': 1},
+    'priority': {'type': 'string', 'enum': PRIORITIES},
+    'from': {'type': 'string', 'format': 'date',
+        'description': "Planned to start on or after"},
+    'to': {'type': 'string', 'format': 'date',
+        'description': "Planned to start on or before"},
+    }
+
+
+@endpoint('GET', WO_PATH, summary="The work orders of the current business",
+    query=WO_LIST_QUERY, response=page_of(WORK_ORDER_ITEM))
+def list_work_orders(call):
+    """?q= searches the number and the product; ?status=, ?machine_id=,
+    ?sales_order_id=, ?product_id=, ?priority= and the planned start
+    ?from=..?to= filter; ?order= accepts number, planned_start_date,
+    planned_end_date, priority, id. The page is read in one batch of
+    queries (no query per work order)."""
+    Production = Pool().get('production')
+    query = call.query
+    domain = []
+    text = query.pop('q', None)
+    if text:
+        domain.append(['OR',
+                ('number', 'ilike', f'%{text}%'),
+                ('product.rec_name', 'ilike', f'%{text}%'),
+                ])
+    for api, name in [('status', 'work_order_status'),
+            ('machine_id', 'work_center'), ('sales_order_id', 'sales_order'),
+            ('product_id', 'product'), ('priority', 'priority')]:
+        if query.get(api):
+            domain.append((name, '=', query[api]))
+    if query.get('from'):
+        domain.append(('planned_start_date', '>=', query['from']))
+    if query.get('to'):
+        domain.append(('planned_start_date', '<=', query['to']))
+    return paginate(call, Production, _wo_read_fields(), domain=domain,
+        orders=_WO_ORDERS, serialize=_work_order_item,
+        default_order=[('planned_start_date', 'DESC NULLS FIRST'),
+            ('id', 'DESC')])
+
+
+@endpoint('POST', WO_PATH, summary="Create a work order by hand",
+    request=WO_CREATE, response=WORK_ORDER_ITEM, status=201,
+    field_names=_WO_FIELD_NAMES,
+    errors={403: _ADMIN_ONLY,
+        422: "Invalid fields, each named in error.fields: a product not "
+        "manufactured or of another business, quantity_planned not above "
+        "zero, a machine, BOM, routing, employee or sales order of another "
+        "business, end before start; nothing is created"})
+def create_work_order(call):
+    """A draft work order of the product; its materials are the BOM's
+    (default: the product's active BOM and its routing) with their wastage,
+    scaled to the quantity. sales_order_id links it to that order's line of
+    the product."""
+    pool = Pool()
+    Production = pool.get('production')
+    SaleLine = pool.get('sale.line')
+    _require_supervisor()
+    body = call.body
+    product = _of_business('product.product', body['product_id'],
+        'product_id', domain=[('producible', '=', True)],
+        message="No such manufactured product in the current business.")
+    values = _wo_values(body)
+    warehouse = _warehouse()
+    values.update({
+            'product': product.id,
+            'unit': product.default_uom.id,
+            'warehouse': warehouse.id,
+            'location': warehouse.production_location.id,
+            })
+    if 'bom' not in values:
+        bom, routing = _active_bom(product)
+        if bom:
+            values['bom'] = bom.id
+            if routing and 'routing' not in values:
+                values['routing'] = routing.id
+    if body.get('sales_order_id'):
+        lines = SaleLine.search([
+                ('sale', '=', body['sales_order_id']),
+                ('product', '=', product.id),
+                ], limit=1)
+        if not lines:
+            raise ApiError(422, 'validation_error', "No sales order of "
+                "the business with a line of the product.",
+                {'sales_order_id': "is not a sales order of the business "
+                    "with this product"})
+        values['origin'] = str(lines[0])
+    if values.get('routing') and not values.get('work_center'):
+        # As the desk does: the machine of the routing's first step naming
+        # one; Tryton's picks the others' under it or by type
+        values['work_center'] = next((step.work_center.id
+                for step in pool.get('production.routing')(
+                    values['routing']).steps if step.work_center), None)
+        if not values['work_center']:
+            raise ApiError(422, 'validation_error', "The routing names no "
+                "machine: give one.", {'machine_id': "is required with "
+                    "this routing"})
+    today = dt.date.today()
+    values.setdefault('planned_start_date', values.get('planned_date')
+        or today)
+    values.setdefault('planned_date', values['planned_start_date'])
+    if values['planned_date'] < values['planned_start_date']:
+        raise ApiError(422, 'validation_error',
+            "The planned end is before the planned start.",
+            {'planned_end_date': "must not be before planned_start_date"})
+    production, = Production.create([values])
+    # As sale_supply_production does: the moves of the BOM, with wastage
+    Production.set_moves([production])
+    return json_response(_read_work_order(production.id), 201, headers={
+            'Location': f'{call.request.script_root}{WO_PATH}/'
+            f'{production.id}'})
+
+
+@endpoint('GET', f'{WO_PATH}/<int:id>', summary="A work order",
+    response=WORK_ORDER_ITEM, errors={404: _WO_NOT_FOUND})
+def get_work_order(call, id):
+    "With its quantities produced and rejected, dates and cost."
+    return _read_work_order(_work_order(id).id)
+
+
+@endpoint('PUT', f'{WO_PATH}/<int:id>', summary="Change a work order",
+    request=WO_UPDATE, response=WORK_ORDER_ITEM, field_names=_WO_FIELD_NAMES,
+    errors={404: _WO_NOT_FOUND, 403: _ADMIN_ONLY,
+        409: "Quantities, BOM, routing or dates of a work order no longer "
+        "draft (work_order_not_draft, the fields named), or a completed or "
+        "cancelled one (work_order_closed)",
+        422: "Invalid fields, each named; nothing is changed"})
+def update_work_order(call, id):
+    """Changing the quantity or the BOM of a draft work order recomputes
+    its materials."""
+    Production = Pool().get('production')
+    _require_supervisor()
+    production = _work_order(id)
+    if production.state in {'done', 'cancelled'}:
+        raise ApiError(409, 'work_order_closed',
+            f"The work order is {production.work_order_status}.")
+    values = _wo_values(call.body, production)
+    if ('work_center' in values and not values['work_center']
+            and (values.get('routing') or production.routing)):
+        raise ApiError(422, 'validation_error', "A work order with a "
+            "routing needs a machine.", {'machine_id': "is required with "
+                "a routing"})
+    if values:
+        Production.write([production], values)
+        if {'quantity', 'bom'} & set(values):
+            # The planned moves follow, as set_moves saves them (the
+            # production's own, written above with the user's access)
+            production = Production(id)
+            with without_check_access():
+                Pool().get('stock.move').delete(
+                    list(production.inputs) + list(production.outputs))
+            Production.set_moves([Production(id)])
+    return _read_work_order(id)
+
+
+@endpoint('DELETE', f'{WO_PATH}/<int:id>', summary="Delete a work order",
+    status=204, errors={404: _WO_NOT_FOUND, 403: _ADMIN_ONLY,
+        409: "Only draft work orders are deleted (work_order_not_draft); "
+        "cancel the others"})
+def delete_work_order(call, id):
+    "Its planned moves and operations go with it."
+    Production = Pool().get('production')
+    _require_supervisor()
+    production = _work_order(id)
+    if production.work_order_status != 'draft':
+        raise ApiError(409, 'work_order_not_draft',
+            f"The work order is {production.work_order_status}: only a "
+            "draft one is deleted.")
+    Production.delete([production])
+
+
+def _state_conflict(e):
+    return ApiError(409, 'invalid_state', _message(e))
+
+
+def _message(e):
+    return ' '.join(filter(None, [str(getattr(e, 'message', '') or ''),
+                str(getattr(e, 'description', '') or '')])) or str(e)
+
+
+def _shortage_item(s):
+    return {
+        'material': {'id': s['product'], 'name': s.get('name')},
+        'code': s.get('code'),
+        'required': str(s['required']),
+        'available': str(s['available']),
+        'short': str(s['short']),
+        'unit': s.get('unit'),
+        'open_purchase_orders': [{
+                'id': po['id'], 'number': po.get('number'),
+                'quantity': str(po['quantity'])
+                if po.get('quantity') is not None else None,
+                'expected_date': po['expected_date'].isoformat()
+                if isinstance(po.get('expected_date'), dt.date)
+                else po.get('expected_date'),
+                } for po in s.get('open_purchase_orders', [])],
+        }
+
+
+@endpoint('POST', f'{WO_PATH}/<int:id>/schedule',
+    summary="Schedule a work order: reserve its materials",
+    response=WORK_ORDER_ITEM,
+    errors={404: _WO_NOT_FOUND, 403: _ADMIN_ONLY,
+        409: SHORTAGES_DOC + "; or a work order not draft "
+        "(invalid_state)"})
+def schedule_work_order(call, id):
+    """Numbers the work order and reserves (assigns) every planned material
+    in the business's warehouse. When any is short, nothing is reserved
+    and the answer lists the shortages with the open purchase orders that
+    will bring them."""
+    pool = Pool()
+    Production = pool.get('production')
+    _require_supervisor()
+    production = _work_order(id)
+    if production.work_order_status != 'draft':
+        raise ApiError(409, 'invalid_state', "The work order is "
+            f"{production.work_order_status}: only a draft one is "
+            "scheduled.")
+    try:
+        Production.schedule([production])
+    except mfg_errors.MaterialShortageError as e:
+        shortages = [_shortage_item(s) for s in e.shortages]
+        raise ApiError(409, 'material_shortage', _message(e), {
+                f'shortages.{i}': f"{s['code'] or s['material']['name']}: "
+                f"short {s['short']} {s['unit'] or ''}".strip()
+                for i, s in enumerate(shortages)},
+            details={'shortages': shortages})
+    except mfg_errors.WorkOrderStateError as e:
+        raise _state_conflict(e)
+    return _read_work_order(id)
+
+
+@endpoint('POST', f'{WO_PATH}/<int:id>/start', summary="Start a work order",
+    response=WORK_ORDER_ITEM,
+    errors={404: _WO_NOT_FOUND, 403: _OPERATOR_ONLY,
+        409: "The work order is not scheduled (invalid_state)"})
+def start_work_order(call, id):
+    "Its actual start time is now; its materials are consumed as recorded."
+    Production = Pool().get('production')
+    _require_production()
+    production = _work_order(id)
+    if production.work_order_status != 'scheduled':
+        raise ApiError(409, 'invalid_state', "The work order is "
+            f"{production.work_order_status}: only a scheduled one starts.")
+    try:
+        Production.start([production])
+    except mfg_errors.WorkOrderStateError as e:
+        raise _state_conflict(e)
+    return _read_work_order(id)
+
+
+def _batch_of(value, material):
+    "The stock.lot named by id or number (422 on batch when unknown)"
+    Lot = Pool().get('stock.lot')
+    if value is None:
+        return None
+    # Operators consume from batches without the stores' access to them:
+    # searched in the current business only, as its record rule does
+    domain = [('company', '=', Transaction().context.get('company', -1))]
+    if isinstance(value, int):
+        domain.append(('id', '=', value))
+    else:
+        domain += [('number', '=', value), ('product', '=', material.id)]
+    with without_check_access():
+        lots = Lot.search(domain, limit=1)
+    if not lots:
+        raise ApiError(422, 'unknown_batch',
+            f"No batch {value!r} of the material in the business.",
+            {'batch': "is not a batch of the material in the business"})
+    return lots[0]
+
+
+def _consumption(production):
+    rows = production.consumption_lines()
+    return [{
+            'material': {'id': r['material'], 'name': r.get('name')},
+            'code': r.get('code'),
+            'unit': r.get('unit'),
+            'planned_quantity': _dec(r['planned_quantity'] or 0),
+            'actual_quantity': _dec(r['actual_quantity'] or 0),
+            'wastage_quantity': _dec(r['wastage_quantity'] or 0),
+            'batches': list(r.get('batches') or []),
+            } for r in rows]
+
+
+@endpoint('POST', f'{WO_PATH}/<int:id>/consume-material',
+    summary="Record the consumption of a material from a batch",
+    request=CONSUME, response=CONSUMED, status=201,
+    errors={404: _WO_NOT_FOUND, 403: _OPERATOR_ONLY,
+        409: "The batch (or the warehouse) holds less than asked "
+        "(batch_exhausted), or the work order is not in progress "
+        "(invalid_state); nothing is consumed",
+        422: "Invalid fields, each named in error.fields: material not in "
+        "the BOM without allow_substitute, quantity not above zero, "
+        "negative wastage_quantity, a batch of another material or "
+        "business, a material of another business; nothing is consumed"})
+def consume_material(call, id):
+    """The quantity and the wastage leave the business's stock from the
+    batch into production; callable several times per material. Safe
+    under concurrency: the batch is locked, so simultaneous consumptions
+    never take more than it holds."""
+    pool = Pool()
+    Product = pool.get('product.product')
+    _require_production()
+    body = call.body
+    production = _work_order(id)
+    if production.work_order_status != 'in_progress':
+        raise ApiError(409, 'invalid_state', "The work order is "
+            f"{production.work_order_status}: materials are consumed while "
+            "it is in progress.")
+    materials = Product.search([('id', '=', body['material'])], limit=1)
+    if not materials:
+        raise ApiError(422, 'validation_error',
+            "No such material in the current business.",
+            {'material': "is not a material of the business"})
+    material, = materials
+    batch = _batch_of(body.get('batch'), material)
+    with without_check_access():
+        batch_ref = {'id': batch.id, 'name': batch.number} if batch else None
+    quantity = _decimal_in(body['quantity'], 'quantity')
+    wastage = _decimal_in(body.get('wastage_quantity', 0),
+        'wastage_quantity')
+    if body.get('allow_substitute'):
+        # For this consumption only (not saved unless the model saves it)
+        production.allow_substitutes = True
+    try:
+        production.consume(material, quantity, wastage_quantity=wastage,
+            batch=batch)
+    except mfg_errors.ConsumptionError as e:
+        raise ApiError(422, 'invalid_consumption', _message(e),
+            {e.field: _message(e)})
+    except mfg_errors.BatchExhaustedError as e:
+        raise ApiError(409, 'batch_exhausted', _message(e),
+            {'batch' if batch else 'quantity': _message(e)})
+    except mfg_errors.WorkOrderStateError as e:
+        raise _state_conflict(e)
+    Production = pool.get('production')
+    production = Production(id)
+    return json_response({
+            'work_order_id': id,
+            'material': {'id': material.id, 'name': material.rec_name},
+            'batch': batch_ref,
+            'quantity': _dec(quantity),
+            'wastage_quantity': _dec(wastage),
+            'materials': _consumption(production),
+            }, 201)
+
+
+def _decimal_in(value, field):
+    try:
+        return Decimal(str(value))
+    except ArithmeticError:
+        raise ApiError(422, 'validation_error', f"{field} is not a number.",
+            {field: "must be a decimal number"})
+
+
+@endpoint('POST', f'{WO_PATH}/<int:id>/complete',
+    summary="Complete a work order", request=COMPLETE, response=COMPLETED,
+    errors={404: _WO_NOT_FOUND, 403: _OPERATOR_ONLY,
+        409: "The work order is not scheduled or in progress "
+        "(invalid_state), or an operation is not finished "
+        "(operations_not_finished)",
+        422: "Invalid fields, each named in error.fields: quantity_produced "
+        "not above zero, produced + rejected beyond the quantity planned "
+        "and the business's tolerance, reject_reason missing for rejects; "
+        "nothing is changed"})
+def complete_work_order(call, id):
+    """The good quantity goes into the warehouse under a new output batch
+    (its cost = materials consumed at cost + machine hours × hourly rate +
+    operator time); the rejected quantity into the scrap location with its
+    reason; unconsumed planned materials are released."""
+    pool = Pool()
+    Production = pool.get('production')
+    _require_production()
+    body = call.body
+    production = _work_order(id)
+    if production.work_order_status not in {'scheduled', 'in_progress'}:
+        raise ApiError(409, 'invalid_state', "The work order is "
+            f"{production.work_order_status}: only one in progress is "
+            "completed.")
+    unfinished = [w.rec_name for w in production.works
+        if w.state not in {'finished', 'done'}]
+    if unfinished:
+        # Tryton's production_work completes only with every operation done
+        message = ("Complete the operations first: "
+            f"{', '.join(unfinished)}.")
+        raise ApiError(409, 'operations_not_finished', message,
+            {'operations': message})
+    produced = _decimal_in(body['quantity_produced'], 'quantity_produced')
+    rejected = _decimal_in(body.get('quantity_rejected', 0),
+        'quantity_rejected')
+    try:
+        production.complete(produced, quantity_rejected=rejected,
+            reject_reason=body.get('reject_reason'),
+            batch_number=body.get('batch_number'))
+    except mfg_errors.CompletionError as e:
+        raise ApiError(422, 'invalid_completion', _message(e),
+            {e.field: _message(e)})
+    except mfg_errors.WorkOrderStateError as e:
+        raise _state_conflict(e)
+    production = Production(id)
+    scrap = {production.warehouse.lost_found_location} | set(
+        getattr(production.warehouse, 'waste_locations', None) or [])
+    good = [m for m in production.outputs
+        if m.state == 'done' and m.product == production.product
+        and m.to_location not in scrap]
+    lot = next((m.lot for m in good if m.lot), None)
+    unit_cost = next((m.unit_price for m in good
+            if m.unit_price is not None), None)
+    item = _read_work_order(id)
+    return {
+        'work_order': item,
+        'output_batch': ({'id': lot.id, 'name': lot.number}
+            if lot else None),
+        'quantity_produced': item['quantity_produced'],
+        'scrap_quantity': item['quantity_rejected'],
+        'cost': item['cost'],
+        'unit_cost': unit_cost,
+        }
+
+
+@endpoint('POST', f'{WO_PATH}/<int:id>/cancel',
+    summary="Cancel a work order", response=WORK_ORDER_ITEM,
+    errors={404: _WO_NOT_FOUND, 403: _ADMIN_ONLY,
+        409: "The work order is completed or already cancelled "
+        "(invalid_state)"})
+def cancel_work_order(call, id):
+    "Its reservations are released; what was consumed stays consumed."
+    Production = Pool().get('production')
+    _require_supervisor()
+    production = _work_order(id)
+    if production.work_order_status in {'completed', 'cancelled'}:
+        raise ApiError(409, 'invalid_state', "The work order is "
+            f"{production.work_order_status}: it cannot be cancelled.")
+    try:
+        Production.cancel([production])
+    except mfg_errors.WorkOrderStateError as e:
+        raise _state_conflict(e)
+    return _read_work_order(id)
+
+
+@endpoint('GET', f'{WO_PATH}/<int:id>/materials',
+    summary="The material consumption of a work order", response=MATERIALS,
+    errors={404: _WO_NOT_FOUND})
+def work_order_materials(call, id):
+    """Per material: planned (BOM quantity with wastage, scaled), actual,
+    wastage and the batches consumed from — derived from the work order's
+    stock moves in one query."""
+    return {'work_order_id': id,
+        'items': _consumption(_work_order(id))}
+
+
+# Operations -----------------------------------------------------------------
+
+_OP_READ = ['id', 'production', 'operation_name', 'sequence', 'work_center',
+    'work_center.rec_name', 'operator', 'operator.rec_name', 'status',
+    'active_cycles', 'planned_duration', 'actual_duration']
+_OP_NOT_FOUND = ("The work order or its operation does not exist in the "
+    "current business (not_found)")
+
+
+def _operation_item(row):
+    return {
+        'id': row['id'],
+        'work_order_id': row['production'],
+        'operation_name': row['operation_name'],
+        'sequence': row['sequence'],
+        'machine': _ref(row, 'work_center'),
+        'operator': _ref(row, 'operator'),
+        'status': row['status'],
+        'running': bool(row['active_cycles']),
+        'planned_duration': row['planned_duration'],
+        'actual_duration': _minutes(row['actual_duration']),
+        }
+
+
+@endpoint('GET', f'{WO_PATH}/<int:id>/operations',
+    summary="The operations of a work order", response=OPERATIONS,
+    errors={404: _WO_NOT_FOUND})
+def work_order_operations(call, id):
+    """In sequence, each with its machine, operator, status, planned and
+    actual minutes (from the work cycles)."""
+    Work = Pool().get('production.work')
+    _work_order(id)
+    rows = Work.search_read([('production', '=', id)],
+        order=[('sequence', 'ASC NULLS LAST'), ('id', 'ASC')],
+        fields_names=_OP_READ)
+    return {'work_order_id': id, 'items': [_operation_item(r) for r in rows]}
+
+
+def _operation(id, operation_id):
+    Work = Pool().get('production.work')
+    _work_order(id)
+    works = Work.search([('id', '=', operation_id),
+            ('production', '=', id)], limit=1)
+    if not works:
+        raise ApiError(404, 'not_found',
+            "No such operation of the work order in the current business.")
+    return works[0]
+
+
+def _read_operation(operation_id):
+    Work = Pool().get('production.work')
+    row, = Work.search_read([('id', '=', operation_id)],
+        fields_names=_OP_READ)
+    return _operation_item(row)
+
+
+def _conflict(e):
+    "409 naming the operation running on the machine or by the operator"
+    running = getattr(e, 'running', None)
+    return ApiError(409, 'operation_conflict', _message(e),
+        {'running_operation': running.rec_name if running else
+            _message(e)},
+        details={'running_operation': {'id': running.id,
+                'name': running.rec_name} if running else None})
+
+
+def _completed(work):
+    "Completed, not paused (a paused one has all its cycles done too)"
+    return bool(getattr(work, 'completed', False)) or work.state == 'done'
+
+
+_OP_ERRORS = {404: _OP_NOT_FOUND, 403: _OPERATOR_ONLY}
+
+
+@endpoint('POST', f'{WO_PATH}/<int:id>/operations/<int:operation_id>/start',
+    summary="Start (or resume) an operation", request=OPERATION_START,
+    response=OPERATION, errors={**_OP_ERRORS,
+        409: "The machine or the operator already runs another operation "
+        "(operation_conflict: error.fields.running_operation and "
+        "error.details.running_operation name it), the operation runs "
+        "already (operation_running) or is completed, or the work order "
+        "is not in progress (invalid_state); nothing is started",
+        422: "operator_id is not an employee of the business"})
+def start_operation(call, id, operation_id):
+    """A work cycle starts now on the operation's machine. A machine runs
+    one operation at a time and an operator one at a time."""
+    _require_production()
+    return _run_operation(call, id, operation_id, resume=False)
+
+
+@endpoint('POST', f'{WO_PATH}/<int:id>/operations/<int:operation_id>/resume',
+    summary="Resume a paused operation", request=OPERATION_START,
+    response=OPERATION, errors={**_OP_ERRORS,
+        409: "As start; and an operation never started is started, not "
+        "resumed (operation_not_started)",
+        422: "operator_id is not an employee of the business"})
+def resume_operation(call, id, operation_id):
+    "A new work cycle of the operation starts now."
+    _require_production()
+    return _run_operation(call, id, operation_id, resume=True)
+
+
+def _run_operation(call, id, operation_id, resume):
+    pool = Pool()
+    Cycle = pool.get('production.work.cycle')
+    work = _operation(id, operation_id)
+    if work.production.state != 'running':
+        raise ApiError(409, 'invalid_state', "The work order is "
+            f"{work.production.work_order_status}: start it first.")
+    if work.active_cycles:
+        raise ApiError(409, 'operation_running',
+            f"{work.rec_name} runs already.")
+    if _completed(work):
+        raise ApiError(409, 'operation_completed',
+            f"{work.rec_name} is completed.")
+    if resume and not work.cycles:
+        raise ApiError(409, 'operation_not_started',
+            f"{work.rec_name} has not started: start it.")
+    operator = None
+    if call.body.get('operator_id'):
+        operator = _of_business('company.employee', call.body['operator_id'],
+            'operator_id', message="No such employee in the business.")
+    if operator and not work.operator:
+        # Who runs it is the operation's operator from now on
+        pool.get('production.work').write([work], {'operator': operator.id})
+    cycle = Cycle(work=work)
+    if operator:
+        cycle.operator = operator
+    try:
+        Cycle.save([cycle])
+        Cycle.run([cycle])
+    except mfg_errors.OperationConflictError as e:
+        raise _conflict(e)
+    return _read_operation(work.id)
+
+
+def _stop_operation(call, id, operation_id, complete):
+    pool = Pool()
+    Work = pool.get('production.work')
+    Cycle = pool.get('production.work.cycle')
+    work = _operation(id, operation_id)
+    running = list(work.active_cycles)
+    if not running and not (complete and work.cycles):
+        raise ApiError(409, 'operation_not_running',
+            f"{work.rec_name} is not running.")
+    quantity = call.body.get('quantity')
+    if quantity is not None:
+        quantity = _decimal_in(quantity, 'quantity')
+        if quantity < 0:
+            raise ApiError(422, 'validation_error',
+                "quantity must not be negative.",
+                {'quantity': "must be 0 or more"})
+    if running:
+        for cycle in running:
+            if quantity is not None:
+                cycle.quantity = float(quantity)
+            elif not complete:
+                # A pause processed nothing unless told
+                cycle.quantity = 0
+        Cycle.save(running)
+    method = getattr(Work, 'complete' if complete else 'pause', None)
+    if method is not None:
+        method([work])
+    elif running:
+        Cycle.do(running)
+    return _read_operation(work.id)
+
+
+@endpoint('POST', f'{WO_PATH}/<int:id>/operations/<int:operation_id>/pause',
+    summary="Pause a running operation", request=OPERATION_STOP,
+    response=OPERATION, errors={**_OP_ERRORS,
+        409: "The operation is not running (operation_not_running)",
+        422: "quantity is negative"})
+def pause_operation(call, id, operation_id):
+    """Its running work cycle ends now (its time counts in the actual
+    duration); resume starts another."""
+    _require_production()
+    return _stop_operation(call, id, operation_id, complete=False)
+
+
+@endpoint('POST',
+    f'{WO_PATH}/<int:id>/operations/<int:operation_id>/complete',
+    summary="Complete an operation", request=OPERATION_STOP,
+    response=OPERATION, errors={**_OP_ERRORS,
+        409: "The operation never started (operation_not_running)",
+        422: "quantity is negative"})
+def complete_operation(call, id, operation_id):
+    """Its running work cycle ends now with the quantity processed (default:
+    what remains of the work order); the operation is completed."""
+    _require_production()
+    return _stop_operation(call, id, operation_id, complete=True)

@@ -326,6 +326,7 @@ API_TARGETS = {
     'purchase-orders': lambda w: w.ids[w.y]['purchase'],
     'work-orders': lambda w: w.ids[w.y]['production'],
     'productions': lambda w: w.ids[w.y]['production'],
+    'operations': lambda w: w.ids[w.y]['manufacturing_work'],
     'machines': lambda w: w.ids[w.y]['work_center'],
     'work-centers': lambda w: w.ids[w.y]['work_center'],
     'boms': lambda w: w.ids[w.y]['bom'],
