@@ -6,12 +6,18 @@ import datetime as dt
 from decimal import Decimal
 
 from sql import Null
+from sql.aggregate import Sum
 from sql.conditionals import Coalesce
+from sql.functions import Extract
+
+from trytond import backend
 
 from trytond.i18n import gettext
 from trytond.model import fields
+from trytond.modules.product import price_digits
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
+from trytond.tools import sqlite_apply_types
 from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import OperationConflictError
@@ -111,6 +117,32 @@ class Work(metaclass=PoolMeta):
         return self.operation.name if self.operation else None
 
     @classmethod
+    def _get_cost(cls, works):
+        "Machine cost of the cycles plus the operators' time at their rate"
+        pool = Pool()
+        Cycle = pool.get('production.work.cycle')
+        Employee = pool.get('company.employee')
+        costs = super()._get_cost(works)
+        cycle, work = Cycle.__table__(), cls.__table__()
+        employee = Employee.__table__()
+        cursor = Transaction().connection.cursor()
+        hours = Extract('EPOCH', cycle.duration) / 3600
+        query = cycle.join(work, condition=cycle.work == work.id).join(
+            employee, condition=employee.id == Coalesce(
+                cycle.operator, work.operator)).select(
+            cycle.work.as_('work'),
+            Sum(Coalesce(employee.hourly_cost, 0) * hours).as_('cost'),
+            where=fields.SQL_OPERATORS['in'](cycle.work, list(map(int, works)))
+            & (cycle.state == 'done') & (cycle.duration != Null),
+            group_by=cycle.work)
+        if backend.name == 'sqlite':
+            sqlite_apply_types(query, [None, 'NUMERIC'])
+        cursor.execute(*query)
+        for work_id, cost in cursor:
+            costs[work_id] += Decimal(str(cost or 0))
+        return costs
+
+    @classmethod
     def get_actual_duration(cls, works, name):
         pool = Pool()
         Cycle = pool.get('production.work.cycle')
@@ -199,6 +231,17 @@ class Work(metaclass=PoolMeta):
                 resource=resource.rec_name,
                 running=other.work.rec_name),
             running=other.work)
+
+
+class Employee(metaclass=PoolMeta):
+    __name__ = 'company.employee'
+    hourly_cost = fields.Numeric("Hourly Cost", digits=price_digits,
+        domain=['OR',
+            ('hourly_cost', '=', None),
+            ('hourly_cost', '>=', 0),
+            ],
+        help="Cost of an hour of the employee's time on operations: it "
+        "joins the cost of the work orders.")
 
 
 class WorkCycle(metaclass=PoolMeta):
