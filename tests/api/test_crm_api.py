@@ -300,6 +300,22 @@ def test_isolation_and_roles(api, mail, sql):
         token=sales)
     a.post('/api/crm/customers', {'name': "Deccan Valves",
             'email': new_email()}, token=sales)
+    # The stores keep the vendors, not the customers
+    stores = a.member('stores')
+    before = counts(sql, a.id)
+    for method, path, body in [
+            ('POST', '/api/crm/customers', {'name': "Nope",
+                    'email': new_email()}),
+            ('PUT', f"/api/crm/customers/{customer['id']}",
+                {'name': "Renamed"}),
+            ('DELETE', f"/api/crm/customers/{customer['id']}", None),
+            ]:
+        error_of(api.request(method, path, token=stores, json=body), 403,
+            'forbidden')
+    assert counts(sql, a.id) == before
+    vendor = a.post('/api/inventory/vendors', {'name': "Vardhman Steel"},
+        token=stores)
+    assert vendor['name'] == "Vardhman Steel"
     a.post('/api/crm/quotations', {'customer_id': customer['id'],
             'lines': LINES}, token=sales)
     a.post('/api/crm/leads', {'company_name': "Deccan Valves"}, token=sales)
