@@ -253,9 +253,26 @@ def test_work_order_refusals(shop, api, mail, live_server, sql):
     before = wo_rows(sql, shop.id)
     their_before = wo_rows(sql, other.id)
 
-    error_of(api.get(WO), 401, 'missing_token')
-    error_of(api.post(WO, token='nope', json={
-                'product_id': w.flange['id'], 'quantity_planned': 1}), 401)
+    # Without a valid token, every work-order operation answers 401
+    one = f"{WO}/{order['id']}"
+    for method, path, body in [
+            ('get', WO, None),
+            ('post', WO, {'product_id': w.flange['id'],
+                    'quantity_planned': 1}),
+            ('get', one, None), ('put', one, {'priority': 'low'}),
+            ('delete', one, None), ('post', f'{one}/schedule', None),
+            ('post', f'{one}/start', None), ('post', f'{one}/cancel', None),
+            ('post', f'{one}/consume-material', {'material': w.bar['id'],
+                    'quantity': 1}),
+            ('post', f'{one}/complete', {'quantity_produced': 1}),
+            ('get', f'{one}/materials', None),
+            ('get', f'{one}/operations', None)] + [
+            ('post', f'{one}/operations/1/{action}', {})
+            for action in ['start', 'pause', 'resume', 'complete']]:
+        kwargs = {} if body is None else {'json': body}
+        error_of(getattr(api, method)(path, **kwargs), 401, 'missing_token')
+        error_of(getattr(api, method)(path, token='nope', **kwargs), 401,
+            'invalid_token')
     for bad, field in [
             ({}, 'product_id'),
             ({'product_id': w.flange['id']}, 'quantity_planned'),
@@ -294,7 +311,9 @@ def test_work_order_refusals(shop, api, mail, live_server, sql):
             ('post', '/consume-material', {'material': w.bar['id'],
                     'quantity': 1}),
             ('post', '/complete', {'quantity_produced': 1}),
-            ('get', '/materials', None), ('get', '/operations', None)]:
+            ('get', '/materials', None), ('get', '/operations', None),
+            ('post', '/operations/1/start', {}),
+            ('post', '/operations/1/complete', {})]:
         kwargs = {'token': shop.token}
         if body is not None:
             kwargs['json'] = body
@@ -326,6 +345,13 @@ def test_work_order_refusals(shop, api, mail, live_server, sql):
         error_of(getattr(api, method)(f"{WO}{suffix}", **kwargs), 403,
             'forbidden')
     error_of(api.post(f"{WO}/{order['id']}/start", token=sales), 403)
+    error_of(api.post(f"{WO}/{order['id']}/operations/1/start", token=sales,
+            json={}), 403)
+    error_of(api.post(f"{WO}/{order['id']}/complete", token=sales,
+            json={'quantity_produced': 1}), 403)
+    # No such operation of the work order
+    error_of(api.post(f"{WO}/{order['id']}/operations/999999/start",
+            token=shop.token, json={}), 404, 'not_found')
     error_of(api.post(f"{WO}/{order['id']}/consume-material", token=sales,
             json={'material': w.sheet['id'], 'quantity': 1}), 403)
     assert wo_rows(sql, shop.id) == before
