@@ -720,13 +720,21 @@ def test_twenty_simultaneous_consumptions(shop, api, live_server, sql):
             'current_stock']) == 1
 
 
-def test_simultaneous_operation_starts_on_one_machine(shop, api):
+def test_simultaneous_operation_starts_on_one_machine(shop, api, mail,
+        live_server, sql):
     """Two operations on the lathe started at once by two operators: one
     runs, the other answers 409 naming it"""
     w = Workshop(shop)
     order = w.running(10)
     path = f"{WO}/{order['id']}/operations"
     turn, drill = shop.get(path)['items']
+    # An operator of another business is refused, nothing starts
+    other = Shop(api, mail, profile=KA, server=live_server)
+    before = wo_rows(sql, shop.id)
+    error = error_of(api.post(f"{path}/{turn['id']}/start", token=shop.token,
+            json={'operator_id': employee(other, "Their fitter")}), 422)
+    assert 'operator_id' in error['fields'], error
+    assert wo_rows(sql, shop.id) == before
     # Both on the lathe
     shop.rpc('production.work', 'write', [drill['id']],
         {'work_center': w.lathe['id']})
