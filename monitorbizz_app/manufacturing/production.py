@@ -10,7 +10,12 @@ checked) and lowers the planned reservation of the material; completing
 cancels what stays planned, puts the good quantity into storage under a new
 batch and the rejects into the scrap location, records a quality
 inspection and closes the production at cost (Tryton's set_cost: materials
-consumed + machine time of the work cycles)."""
+consumed + the work cycles' machine time + their operators' time).
+
+Locking: a consumption locks the material's product row (Tryton takes the
+lock when it restarts the transaction, so the stock read is current);
+scheduling locks the same rows before Tryton's assignment, so stock is
+neither consumed twice nor consumed while it is being reserved."""
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal

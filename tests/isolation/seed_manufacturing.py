@@ -1,6 +1,8 @@
 """Manufacturing records of a business (monitorbizz_manufacturing): a
 machine with its type, make, model, capacity and location, its downtime log
-(a closed breakdown and an open maintenance), each marked with the label."""
+(a closed breakdown and an open maintenance), a work order scheduled,
+started, consuming material with wastage and completed (output batch,
+scrap, quality inspection and alert), each marked with the label."""
 import datetime as dt
 
 
@@ -62,3 +64,51 @@ def seed(owner, ids, label, session):
             'reason': 'maintenance',
             'description': f'{label} oil change',
             'start_time': jdatetime(start + dt.timedelta(hours=2))})
+
+    # A work order through its life, as the desk does it: schedule
+    # (reservation), start, the consume wizard (material with wastage),
+    # the complete wizard (good output in a new batch, a reject in scrap)
+    ids['manufacturing_work_order'] = o.create('production', {
+            'product': production['product'], 'bom': production['bom'],
+            'quantity': 2, 'unit': production['unit'],
+            'warehouse': production['warehouse'],
+            'location': production['location'],
+            'planned_date': production['planned_date'],
+            'planned_start_date': production['planned_date'],
+            'priority': 'high',
+            'notes': f'{label} rush order'})
+    o.call('production', 'schedule', [ids['manufacturing_work_order']])
+    o.call('production', 'start', [ids['manufacturing_work_order']])
+    run_wizard(o, 'production.consume', ids['manufacturing_work_order'],
+        'consume', {'material': ids['material'], 'quantity': 3,
+            'wastage_quantity': 0.5, 'batch': None})
+    run_wizard(o, 'production.complete', ids['manufacturing_work_order'],
+        'complete', {'quantity_produced': 1, 'quantity_rejected': 1,
+            'reject_reason': f'{label} bore undersize',
+            'batch_number': f'{label}-FG-001'})
+    work_order = o.read('production', ids['manufacturing_work_order'],
+        ['inputs', 'outputs', 'quality_inspections', 'state'])
+    assert work_order['state'] == 'done', work_order
+    ids['manufacturing_consumption_moves'] = work_order['inputs']
+    ids['manufacturing_output_moves'] = work_order['outputs']
+    ids['manufacturing_output_lot'], = o.search('stock.lot',
+        [('number', '=', f'{label}-FG-001')])
+    ids['manufacturing_inspection'], = work_order['quality_inspections']
+    ids['manufacturing_reject_alert'], = o.search('quality.alert', [
+            ('origin', '=', 'quality.inspection,%s'
+                % ids['manufacturing_inspection'])])
+
+
+def run_wizard(o, name, record_id, state, values):
+    "Run wizard name on the record, its start form filled with values"
+    context = {**o.session.context, 'active_model': 'production',
+        'active_id': record_id, 'active_ids': [record_id]}
+    session_id, _, _ = o.server.rpc(f'wizard.{name}.create', [context],
+        o.session.session)
+    try:
+        o.server.rpc(f'wizard.{name}.execute',
+            [session_id, {'start': values}, state, context],
+            o.session.session)
+    finally:
+        o.server.rpc(f'wizard.{name}.delete', [session_id, context],
+            o.session.session)
