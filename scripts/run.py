@@ -121,11 +121,13 @@ def print_logins(host, port, name):
     from load_demo import read_data
     data = read_data()
     url = f"http://{host}:{port}/"
+    users = '\n'.join(
+        f"      {user['role']:<15}: {user['login']:<24} "
+        f"password {user['password']}" for user in data['users'])
     print(f"""
 ==> Monitorbizz is starting on {url}
     Open {url}#{name} and log in (demo passwords: change them before real use):
-      business owner : {data['users'][0]['login']:<24} password {data['users'][0]['password']}
-      operator       : {data['users'][1]['login']:<24} password {data['users'][1]['password']}
+{users}
       administrator  : {'admin':<24} password {ADMIN_PASSWORD}
     Tryton JSON-RPC: {url}{name}/rpc/   REST: {url}{name}/rest/ (README.md)
     Stop with Ctrl-C.
