@@ -553,7 +553,12 @@ def _qty(value, unit=None):
         return None
     if unit is not None:
         value = unit.round(value)
-    return Decimal(str(value)).normalize() if value else Decimal('0')
+    if not value:
+        return Decimal('0')
+    value = Decimal(str(value)).normalize()
+    # normalize() writes 50 as 5E+1
+    return value.quantize(Decimal(1)) if value.as_tuple().exponent > 0 \
+        else value
 
 
 def _money(value):
@@ -1104,16 +1109,20 @@ def _movements(call, product):
             {'date_to': "is before date_from"})
     limit, offset = query.get('limit', 20), query.get('offset', 0)
     total = Ledger.search_count(domain)
-    entries = Ledger.search(domain, offset=offset, limit=limit,
-        order=[('date', 'DESC'), ('id', 'DESC')])
-    rows = Ledger.read([e.id for e in entries], [
+    # Only the ids of the page: the columns of the rows skipped by the
+    # offset would be computed too
+    cursor = Transaction().connection.cursor()
+    cursor.execute(*Ledger.search(domain, offset=offset, limit=limit,
+            order=[('date', 'DESC'), ('id', 'DESC')], query=True))
+    ids = [i for i, in cursor]
+    rows = Ledger.read(ids, [
             'date', 'movement_type', 'quantity', 'balance',
             'from_location', 'from_location.rec_name', 'to_location',
             'to_location.rec_name', 'lot', 'lot.number', 'user',
             'user.name', 'timestamp', 'reference_type', 'reference',
-            'move.quantity'])
+            'moved_quantity'])
     # read answers in storage order: keep the page's (newest first)
-    position = {e.id: i for i, e in enumerate(entries)}
+    position = {id_: i for i, id_ in enumerate(ids)}
     rows.sort(key=lambda r: position[r['id']])
     unit = product.default_uom
 
@@ -1126,7 +1135,7 @@ def _movements(call, product):
             'date': r['date'],
             'movement_type': r['movement_type'],
             'quantity': _qty(r['quantity'], unit),
-            'moved_quantity': _qty(r['move.']['quantity']),
+            'moved_quantity': _qty(r['moved_quantity']),
             'balance': _qty(r['balance'], unit),
             'unit': unit.symbol,
             'from_location': ref(r, 'from_location', 'rec_name'),

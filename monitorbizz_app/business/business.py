@@ -566,9 +566,12 @@ class Company(metaclass=PoolMeta):
                 'lost_found_location']:
             getattr(warehouse, child).save()
         warehouse.save()
+        # Production and scrap stand beside the warehouse, as in Tryton's
+        # own set-up: inside it, its stock would not go down when material
+        # is consumed or counted short
         Location.write([getattr(warehouse, c) for c in [
-                    'input_location', 'output_location', 'storage_location',
-                    'production_location', 'lost_found_location']],
+                    'input_location', 'output_location',
+                    'storage_location']],
             {'parent': warehouse.id})
         warehouse.waste_locations = [warehouse.lost_found_location]
         warehouse.save()

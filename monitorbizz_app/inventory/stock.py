@@ -9,20 +9,22 @@ from collections import defaultdict
 from email.message import EmailMessage
 
 from sql import Literal, Null, Window
+from sql.operators import Or
 from sql.aggregate import Sum
-from sql.conditionals import Case
+from sql.conditionals import Case, Coalesce
 
 from trytond import config
 from trytond.i18n import gettext
-from trytond.model import ModelSQL, ModelView, fields
+from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.wizard import StateAction, Wizard
 from trytond.pool import Pool, PoolMeta
+from trytond.tools import grouped_slice
 from trytond.pyson import Eval
 from trytond.rpc import RPC
 from trytond.sendmail import send_message_transactional
 from trytond.transaction import Transaction
 
-from .product import GENERAL_CATEGORY, business_warehouse, stock_locations
+from .product import GENERAL_CATEGORY, business_warehouse
 
 logger = logging.getLogger(__name__)
 
@@ -83,16 +85,23 @@ class Company(metaclass=PoolMeta):
                                     'Input GST 18% (CGST+SGST)')])],
                     }])
 
-    def _create_warehouse(self):
-        """The production and scrap locations of a new business stand beside
-        its warehouse, as in Tryton's own set-up: under it, the warehouse's
-        stock (supply, purchase requests) would not go down when material
-        is consumed or counted short."""
-        Location = Pool().get('stock.location')
-        warehouse = super()._create_warehouse()
-        Location.write([l for l in [warehouse.production_location,
-                    warehouse.lost_found_location] if l], {'parent': None})
-        return warehouse
+
+class Move(metaclass=PoolMeta):
+    __name__ = 'stock.move'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        # The ledger's pages (newest first) and balances of an item
+        cls._sql_indexes.add(
+            Index(t,
+                (t.product, Index.Equality()),
+                (t.effective_date, Index.Range()),
+                (t.id, Index.Range()),
+                include=[t.company, t.from_location, t.to_location,
+                    t.internal_quantity],
+                where=t.state == 'done'))
 
 
 class Lot(metaclass=PoolMeta):
@@ -122,8 +131,9 @@ class Ledger(ModelSQL, ModelView):
     movement_type = fields.Selection(MOVEMENT_TYPES, "Type", readonly=True)
     quantity = fields.Float("Quantity", digits='unit', readonly=True,
         help="In the item's unit: positive in, negative out.")
-    balance = fields.Float("Balance", digits='unit', readonly=True,
-        help="The business's stock of the item after the movement.")
+    balance = fields.Function(fields.Float("Balance", digits='unit',
+            help="The business's stock of the item after the movement."),
+        'get_balance')
     unit = fields.Many2One('product.uom', "Unit", readonly=True)
     from_location = fields.Many2One('stock.location', "From",
         readonly=True)
@@ -133,6 +143,9 @@ class Ledger(ModelSQL, ModelView):
         readonly=True)
     shipment = fields.Reference("Shipment", selection='get_shipments',
         readonly=True)
+    production = fields.Many2One('production', "Work Order", readonly=True)
+    moved_quantity = fields.Float("Moved Quantity", digits='unit',
+        readonly=True, help="The quantity of the move in its own unit.")
     user = fields.Many2One('res.user', "User", readonly=True)
     timestamp = fields.Timestamp("Timestamp", readonly=True)
     reference_type = fields.Function(fields.Char("Reference Type"),
@@ -154,59 +167,149 @@ class Ledger(ModelSQL, ModelView):
         return [(None, '')] + Move.get_shipment()
 
     @classmethod
-    def table_query(cls):
+    def _movements(cls):
+        """The done moves of the ledger: (move table, signed quantity in
+        the item's unit, condition), for its rows and their balance. The
+        location types are looked up in hashed sub-queries rather than
+        joined, so that counting and summing an item's moves reads only
+        the ledger index of stock.move."""
         pool = Pool()
         Move = pool.get('stock.move')
         Location = pool.get('stock.location')
-        Template = pool.get('product.template')
-        Product = pool.get('product.product')
         move = Move.__table__()
-        from_ = Location.__table__()
-        to = Location.__table__()
-        product = Product.__table__()
-        template = Template.__table__()
-        stored_from = from_.type == 'storage'
-        stored_to = to.type == 'storage'
+
+        def of_type(column, type_):
+            location = Location.__table__()
+            return column.in_(location.select(location.id,
+                    where=location.type == type_))
+        stored_from = of_type(move.from_location, 'storage')
+        stored_to = of_type(move.to_location, 'storage')
         quantity = Case(
             (stored_to & ~stored_from, move.internal_quantity),
             (stored_from & ~stored_to, -move.internal_quantity),
             else_=Literal(0.0))
+        where = (move.state == 'done') & (stored_from | stored_to)
+        return move, quantity, where
+
+    @classmethod
+    def table_query(cls):
+        pool = Pool()
+        Location = pool.get('stock.location')
+        Template = pool.get('product.template')
+        Product = pool.get('product.product')
+        move, quantity, where = cls._movements()
+        product = Product.__table__()
+        template = Template.__table__()
+        location = Location.__table__()
+        stored = location.select(location.id,
+            where=location.type == 'storage')
+        lost_found = location.select(location.id,
+            where=location.type == 'lost_found')
         adjustment = (move.origin.like('stock.inventory.line,%')
-            | (from_.type == 'lost_found') | (to.type == 'lost_found'))
+            | move.from_location.in_(lost_found)
+            | move.to_location.in_(lost_found))
         movement_type = Case(
             (adjustment, 'adjustment'),
-            (stored_from & stored_to, 'transfer'),
-            (stored_to, 'in'),
+            (move.from_location.in_(stored) & move.to_location.in_(stored),
+                'transfer'),
+            (move.to_location.in_(stored), 'in'),
             else_='out')
-        balance = Sum(quantity, window=Window(
-                [move.company, move.product],
-                order_by=[move.effective_date.asc, move.id.asc],
-                frame='ROWS', start=None, end=0))
-        return (move
-            .join(from_, condition=move.from_location == from_.id)
-            .join(to, condition=move.to_location == to.id)
-            .join(product, condition=move.product == product.id)
+        unit = (product
             .join(template, condition=product.template == template.id)
-            .select(
-                move.id.as_('id'),
-                move.company.as_('company'),
-                move.product.as_('product'),
-                move.id.as_('move'),
-                move.effective_date.as_('date'),
-                movement_type.as_('movement_type'),
-                quantity.as_('quantity'),
-                balance.as_('balance'),
-                template.default_uom.as_('unit'),
-                move.from_location.as_('from_location'),
-                move.to_location.as_('to_location'),
-                move.lot.as_('lot'),
-                move.origin.as_('origin'),
-                move.shipment.as_('shipment'),
-                Case((move.write_uid != Null, move.write_uid),
-                    else_=move.create_uid).as_('user'),
-                Case((move.write_date != Null, move.write_date),
-                    else_=move.create_date).as_('timestamp'),
-                where=(move.state == 'done') & (stored_from | stored_to)))
+            .select(template.default_uom,
+                where=product.id == move.product))
+        # No window for the balance here: it would run over every move of
+        # the item before a single row of a page could be answered
+        return move.select(
+            move.id.as_('id'),
+            move.company.as_('company'),
+            move.product.as_('product'),
+            move.id.as_('move'),
+            move.effective_date.as_('date'),
+            movement_type.as_('movement_type'),
+            quantity.as_('quantity'),
+            unit.as_('unit'),
+            move.from_location.as_('from_location'),
+            move.to_location.as_('to_location'),
+            move.lot.as_('lot'),
+            move.origin.as_('origin'),
+            move.shipment.as_('shipment'),
+            Coalesce(move.production_input, move.production_output).as_(
+                'production'),
+            move.quantity.as_('moved_quantity'),
+            Case((move.write_uid != Null, move.write_uid),
+                else_=move.create_uid).as_('user'),
+            Case((move.write_date != Null, move.write_date),
+                else_=move.create_date).as_('timestamp'),
+            where=where)
+
+    @classmethod
+    def get_balance(cls, entries, name):
+        """The business's stock of the item after each entry: its stock
+        now less the movements after the entry. The stock now is one sum
+        per item (read from the ledger index); the movements after the
+        entries are summed from the oldest entry of the page on only: a
+        first page reads a few moves beyond that sum, whatever the
+        history."""
+        location = Pool().get('stock.location').__table__()
+        cursor = Transaction().connection.cursor()
+        move, quantity, where = cls._movements()
+        items = defaultdict(list)
+        for entry in entries:
+            items[(entry.company.id, entry.product.id)].append(entry)
+        # Summed by pair of locations, the storage ones picked out of a few
+        # groups here: cheaper per move than the signed quantity in SQL
+        stock = defaultdict(float)
+        storage = set()
+        for sub_items in grouped_slice(list(items), 100):
+            sub_items = list(sub_items)
+            cursor.execute(*move.select(
+                    move.company, move.product, move.from_location,
+                    move.to_location, Sum(move.internal_quantity),
+                    where=(move.state == 'done') & move.product.in_(
+                        list({p for _, p in sub_items})),
+                    group_by=[move.company, move.product,
+                        move.from_location, move.to_location]))
+            groups = cursor.fetchall()
+            locations = {l for g in groups for l in g[2:4]} - storage
+            if locations:
+                cursor.execute(*location.select(location.id,
+                        where=location.id.in_(list(locations))
+                        & (location.type == 'storage')))
+                storage.update(i for i, in cursor)
+            for company, product, from_, to, quantity_ in groups:
+                if (to in storage) and (from_ not in storage):
+                    stock[(company, product)] += quantity_
+                elif (from_ in storage) and (to not in storage):
+                    stock[(company, product)] -= quantity_
+
+        # The movements after each entry, as a running sum from the newest
+        # down to the oldest entry of the page
+        later = Sum(quantity, window=Window(
+                [move.company, move.product],
+                order_by=[move.effective_date.desc, move.id.desc],
+                frame='ROWS', start=None, end=-1))
+        oldest = {}
+        for item, item_entries in items.items():
+            oldest[item] = min((e.date, e.id) for e in item_entries)
+        result = {}
+        for sub_items in grouped_slice(list(items), 100):
+            sub_items = list(sub_items)
+            since = Or([(move.company == company) & (move.product == product)
+                    # the first condition bounds the index scan
+                    & (move.effective_date >= oldest[(company, product)][0])
+                    & ((move.effective_date > oldest[(company, product)][0])
+                        | (move.id >= oldest[(company, product)][1]))
+                    for company, product in sub_items])
+            ids = [e.id for i in sub_items for e in items[i]]
+            movements = move.select(move.id, move.company, move.product,
+                later.as_('later'), where=where & since)
+            cursor.execute(*movements.select(
+                    movements.id, movements.company, movements.product,
+                    movements.later, where=movements.id.in_(ids)))
+            for id_, company, product, later_ in cursor:
+                result[id_] = stock[(company, product)] - (later_ or 0)
+        return result
 
     @classmethod
     def get_references(cls, entries, names):
@@ -238,10 +341,7 @@ class Ledger(ModelSQL, ModelView):
         for entry in entries:
             document = documents.get(entry.id)
             if document is None:
-                if entry.move.production_input:
-                    document = entry.move.production_input
-                elif entry.move.production_output:
-                    document = entry.move.production_output
+                document = entry.production
             if document is None:
                 continue
             if 'reference_type' in result:
