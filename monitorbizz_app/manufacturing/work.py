@@ -112,6 +112,14 @@ class Work(metaclass=PoolMeta):
     status = fields.Function(fields.Selection(
             OPERATION_STATUSES, "Status"), 'get_status',
         searcher='search_status')
+    paused = fields.Boolean("Paused", readonly=True,
+        help="Stopped for now: its cycles are done but it is not "
+        "completed.")
+    completed = fields.Function(fields.Boolean("Completed"), 'get_status')
+
+    @classmethod
+    def default_paused(cls):
+        return False
 
     def get_operation_name(self, name):
         return self.operation.name if self.operation else None
@@ -161,11 +169,48 @@ class Work(metaclass=PoolMeta):
         return durations
 
     def get_status(self, name):
-        return STATUS_OF_STATE.get(self.state, 'pending')
+        status = STATUS_OF_STATE.get(self.state, 'pending')
+        if self.state == 'finished' and self.paused:
+            # Every cycle done because it was paused, not completed
+            status = 'in_progress'
+        if name == 'completed':
+            return status == 'completed'
+        return status
 
     @classmethod
     def search_status(cls, name, clause):
-        return state_domain(clause, STATUS_OF_STATE)
+        _, operator, value = clause[:3]
+        values = {value} if isinstance(value, str) else set(value or [])
+        if operator in {'!=', 'not in'}:
+            values = {s for s, _ in OPERATION_STATUSES} - values
+        paused = ('paused', '=', True)
+        clauses = {
+            'pending': [('state', 'in', ['request', 'draft'])],
+            'in_progress': [('state', 'in', ['waiting', 'running']),
+                [('state', '=', 'finished'), paused]],
+            'completed': [('state', '=', 'done'),
+                [('state', '=', 'finished'), ('paused', '!=', True)]],
+            }
+        return ['OR', ('id', '=', -1)] + [
+            c for v in sorted(values) for c in clauses.get(v, [])]
+
+    @classmethod
+    def pause(cls, works):
+        "Stop the running cycles of the operations, to resume them later"
+        cls._stop(works)
+        cls.write(works, {'paused': True})
+
+    @classmethod
+    def complete(cls, works):
+        "Stop the running cycles of the operations: they are completed"
+        cls._stop(works)
+        cls.write(works, {'paused': False})
+
+    @classmethod
+    def _stop(cls, works):
+        pool = Pool()
+        Cycle = pool.get('production.work.cycle')
+        Cycle.do([c for w in works for c in w.cycles if c.state == 'running'])
 
     @classmethod
     def running_conflicts(cls, cycles):
@@ -298,6 +343,10 @@ class WorkCycle(metaclass=PoolMeta):
         cls.save(starting)
         with without_check_access():
             Work.running_conflicts(cls.browse(starting))
+            # Resuming a paused operation
+            Work.write([w for w in {c.work for c in cycles} if w.paused], {
+                    'paused': False,
+                    })
         super().run(cycles)
 
     @classmethod
