@@ -669,9 +669,6 @@ def test_consumption_and_completion_refusals(shop, api, sql):
     assert response.json()['work_order']['status'] == 'completed'
 
 
-@pytest.mark.xfail(strict=True, reason="monitorbizz_manufacturing does not "
-    "tell a paused operation from a completed one yet: Tryton's work state "
-    "is 'finished' for both (needs a completed flag and Work.pause/complete)")
 def test_paused_operation_is_in_progress(shop, api):
     """A paused operation is still in progress and resumes; a completed one
     does not resume"""
