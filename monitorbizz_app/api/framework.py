@@ -135,8 +135,9 @@ ERROR_SCHEMA = schema_.define('Error', {
 
 def _default(value):
     if isinstance(value, Decimal):
-        # As a string: amounts must not go through binary floats
-        return str(value)
+        # As a string: amounts must not go through binary floats; fixed
+        # point, as normalize() makes 50 into 5E+1
+        return format(value, 'f')
     if isinstance(value, (dt.date, dt.datetime, dt.time)):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON serializable")

@@ -28,6 +28,7 @@ from sql.conditionals import Case
 from sql.operators import Concat
 
 from trytond.i18n import gettext
+from trytond.model.exceptions import AccessError
 from trytond.model import ModelView, Workflow, fields
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 from trytond.pool import Pool, PoolMeta
@@ -74,10 +75,25 @@ def to_decimal(value):
     return Decimal(str(value or 0)).quantize(QUANTITY)
 
 
-def work_order_action(states, action):
+def check_planner():
+    """Creating, scheduling, cancelling and deleting work orders plans the
+    shop: owners, managers and production supervisors (the production
+    administrators), not operators; the caller tells whether the user's
+    access is checked"""
+    pool = Pool()
+    ModelData = pool.get('ir.model.data')
+    User = pool.get('res.user')
+    if ModelData.get_id('production', 'group_production_admin') not in (
+            User.get_groups()):
+        raise AccessError(gettext(
+                'monitorbizz_manufacturing.msg_work_order_planners_only'))
+
+
+def work_order_action(states, action, planners_only=False):
     """An action of the desk and the API on work orders: the user must be
-    allowed to change them, they must be in one of states (else
-    WorkOrderStateError) and the action runs as Tryton's buttons do"""
+    allowed to change them (and plan if planners_only), they must be in one
+    of states (else WorkOrderStateError) and the action runs as Tryton's
+    buttons do"""
     def decorator(func):
         @wraps(func)
         def wrapper(cls_or_self, *args, **kwargs):
@@ -90,6 +106,8 @@ def work_order_action(states, action):
             transaction = Transaction()
             if transaction.user and transaction.check_access:
                 ModelAccess.check(cls.__name__, 'write')
+                if planners_only:
+                    check_planner()
                 # Record rules: another business's work order is not found
                 cls.read([r.id for r in records], ['id'])
             for record in records:
@@ -177,6 +195,15 @@ class Production(metaclass=PoolMeta):
     notes = fields.Text("Notes")
     machine_color = fields.Function(fields.Char("Machine Colour"),
         'get_machine_color')
+
+    @classmethod
+    def check_modification(cls, mode, productions, values=None,
+            external=False):
+        super().check_modification(
+            mode, productions, values=values, external=external)
+        # Sales confirmed by sales people create work orders internally
+        if external and mode in {'create', 'delete'}:
+            check_planner()
 
     @classmethod
     def __setup__(cls):
@@ -487,7 +514,7 @@ class Production(metaclass=PoolMeta):
 
     @classmethod
     @work_order_action({'request', 'draft', 'waiting', 'assigned'},
-        'schedule')
+        'schedule', planners_only=True)
     def schedule(cls, productions):
         """Plan the dates when missing and reserve the materials; when one is
         short, raise MaterialShortageError (nothing is kept)"""

@@ -6,12 +6,15 @@ into a new batch with rejects into scrap; refusals (401, 403, 404, 409,
 422) changing nothing; 20 simultaneous consumptions against a batch that
 holds enough for 10, and two simultaneous starts on one machine."""
 import datetime as dt
+import re
 import threading
 from decimal import Decimal
 
 import pytest
 import requests
 
+from conftest import RPCError
+from .conftest import new_email
 from .test_inventory_api import Shop, error_of
 
 WO = '/api/manufacturing/work-orders'
@@ -360,6 +363,42 @@ def test_work_order_refusals(shop, api, mail, live_server, sql):
 
 
 # Schedule, start, consume, complete ----------------------------------------
+
+def test_operators_do_not_plan_through_the_desk(shop, api, live_server, sql):
+    """The desk (JSON-RPC) holds operators to the API's rule: they may not
+    create, schedule, cancel or delete work orders; the owner may"""
+    w = Workshop(shop)
+    order = w.work_order(10)
+    email = new_email()
+    shop.post(f'/api/businesses/{shop.id}/invitations',
+        {'email': email, 'role': 'operator'})
+    code = re.search(r'code:\s+(\S+)',
+        shop.mail(email).get_payload()).group(1)
+    _, password, member = api.register(email=email)
+    shop.post('/api/invitations/accept', {'token': code},
+        token=member['token'], expect=200)
+    operator = live_server.login(email, password)
+    before = wo_rows(sql, shop.id)
+    for method, args in [
+            ('create', [[{'product': w.flange['id'], 'quantity': 1,
+                            'company': shop.id}]]),
+            ('schedule', [[order['id']]]),
+            ('cancel', [[order['id']]]),
+            ('delete', [[order['id']]])]:
+        try:
+            operator.call('production', method, *args)
+        except RPCError as refusal:
+            assert ('Only owners' in str(refusal)
+                or 'not allowed' in str(refusal)), (method, refusal)
+        else:
+            pytest.fail(f"an operator could {method} a work order")
+    assert wo_rows(sql, shop.id) == before
+    # The operator still reads the work order; the owner plans it
+    assert operator.call('production', 'read', [order['id']],
+        ['state'])[0]['state'] == 'draft'
+    shop.rpc('production', 'cancel', [order['id']])
+    assert shop.get(f"{WO}/{order['id']}")['status'] == 'cancelled'
+
 
 def test_sales_order_to_finished_batch(shop, api, conforms, sql):
     """Sales order confirmed → its work order → schedule refused with the

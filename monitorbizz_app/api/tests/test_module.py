@@ -86,6 +86,21 @@ class SchemaTestCase(unittest.TestCase):
                 schema.check(bad)
 
 
+class JSONTestCase(unittest.TestCase):
+    "Answers in JSON"
+
+    def test_decimals_fixed_point(self):
+        "Decimals are strings in fixed point, never with an exponent"
+        response = framework.json_response({
+                'quantity': Decimal('50').normalize(),
+                'amount': Decimal('1234.50'),
+                'small': Decimal('0.0001'),
+                'large': Decimal('8.492E+4')})
+        self.assertEqual(json.loads(response.get_data()), {
+                'quantity': '50', 'amount': '1234.50', 'small': '0.0001',
+                'large': '84920'})
+
+
 class TokenTestCase(unittest.TestCase):
     "Test the bearer token"
 
