@@ -39,6 +39,7 @@ test: install web browser
 bench: install
 	$(PY) scripts/bench_provision.py
 	$(PY) scripts/bench_inventory.py
+	$(PY) scripts/bench_manufacturing.py
 	$(PY) scripts/bench_run.py
 
 constraints: install
