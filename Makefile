@@ -36,11 +36,13 @@ test: install web browser
 	$(PY) scripts/run_tests.py
 
 # Benchmarks (figures printed as JSON); never part of make test.
+# Every benchmark runs and prints its figures; a missed target fails the whole.
+BENCHMARKS = bench_provision bench_inventory bench_manufacturing bench_run
 bench: install
-	$(PY) scripts/bench_provision.py
-	$(PY) scripts/bench_inventory.py
-	$(PY) scripts/bench_manufacturing.py
-	$(PY) scripts/bench_run.py
+	@status=0; for bench in $(BENCHMARKS); do \
+	    echo "==> scripts/$$bench.py"; \
+	    $(PY) scripts/$$bench.py || { status=1; echo "==> $$bench: target missed or failed"; }; \
+	done; exit $$status
 
 constraints: install
 	(echo "# Exact versions of every Python dependency; 'make constraints' rewrites it."; \
