@@ -20,7 +20,7 @@ from ..account_in.product import hsn_sac_problem
 from ..crm.exceptions import CreditLimitExceeded, CrmError, QuotationStateError
 from .businesses import _text
 from .framework import LIST_QUERY, ApiError, endpoint, page_of, paginate
-from .schema import EMAIL, define
+from .schema import EMAIL, define, record
 
 __all__ = []
 
@@ -105,9 +105,7 @@ _CUSTOMER_FIELDS = {
     'created_at': TIMESTAMP,
     'updated_at': TIMESTAMP,
     }
-CUSTOMER = define('Customer', {
-        'type': 'object', 'required': list(_CUSTOMER_FIELDS),
-        'additionalProperties': False, 'properties': _CUSTOMER_FIELDS})
+CUSTOMER = define('Customer', record(_CUSTOMER_FIELDS))
 CUSTOMER_DELETED = define('CustomerDeleted', {
         'type': 'object', 'required': ['id', 'action', 'message'],
         'additionalProperties': False,
@@ -166,9 +164,7 @@ _LEAD_FIELDS = {
     'created_at': TIMESTAMP,
     'updated_at': TIMESTAMP,
     }
-LEAD = define('Lead', {
-        'type': 'object', 'required': list(_LEAD_FIELDS),
-        'additionalProperties': False, 'properties': _LEAD_FIELDS})
+LEAD = define('Lead', record(_LEAD_FIELDS))
 LEAD_CONVERT = define('LeadConvert', {
         'type': 'object', 'additionalProperties': False,
         'properties': {
@@ -275,9 +271,7 @@ _QUOTATION_FIELDS = {
     'created_at': TIMESTAMP,
     'updated_at': TIMESTAMP,
     }
-QUOTATION = define('Quotation', {
-        'type': 'object', 'required': list(_QUOTATION_FIELDS),
-        'additionalProperties': False, 'properties': _QUOTATION_FIELDS})
+QUOTATION = define('Quotation', record(_QUOTATION_FIELDS))
 QUOTATION_ITEM = define('QuotationItem', {
         'type': 'object', 'additionalProperties': False,
         'required': ['id', 'quote_number', 'customer_id', 'customer_name',
@@ -354,9 +348,7 @@ _ORDER_FIELDS = {
     'created_at': TIMESTAMP,
     'updated_at': TIMESTAMP,
     }
-ORDER = define('SalesOrder', {
-        'type': 'object', 'required': list(_ORDER_FIELDS),
-        'additionalProperties': False, 'properties': _ORDER_FIELDS})
+ORDER = define('SalesOrder', record(_ORDER_FIELDS))
 ORDER_ITEM = define('SalesOrderItem', {
         'type': 'object', 'additionalProperties': False,
         'required': ['id', 'order_number', 'customer_id', 'customer_name',

@@ -17,10 +17,12 @@ from trytond.transaction import Transaction, without_check_access
 
 from ..manufacturing import exceptions as mfg_errors
 from ..manufacturing.exceptions import DowntimeError
+from ..business.membership import user_in_group
+from ..manufacturing.production import ConsumedMaterial, check_planner
 from .framework import (
     LIST_QUERY, ApiError, endpoint, json_response, page_of, paginate)
 from .inventory import _warehouse
-from .schema import define
+from .schema import define, record
 
 ID = {'type': 'integer', 'minimum': 1}
 NULLABLE_ID = {'type': ['integer', 'null'], 'minimum': 1}
@@ -87,12 +89,7 @@ _MACHINE_OUTPUT = {
     'running_operation': REF,
     'active': {'type': 'boolean'},
     }
-MACHINE = define('Machine', {
-        'type': 'object',
-        'required': list(_MACHINE_OUTPUT),
-        'additionalProperties': False,
-        'properties': _MACHINE_OUTPUT,
-        })
+MACHINE = define('Machine', record(_MACHINE_OUTPUT))
 MACHINE_DELETED = define('MachineDeleted', {
         'type': 'object',
         'required': ['id', 'deleted', 'active'],
@@ -670,12 +667,7 @@ _WO_OUTPUT = {
         "machine hours × hourly rate + operator time (null in lists: "
         "read the work order)"},
     }
-WORK_ORDER_ITEM = define('WorkOrder', {
-        'type': 'object',
-        'required': list(_WO_OUTPUT),
-        'additionalProperties': False,
-        'properties': _WO_OUTPUT,
-        })
+WORK_ORDER_ITEM = define('WorkOrder', record(_WO_OUTPUT))
 CONSUMPTION_LINE = define('WorkOrderMaterial', {
         'type': 'object',
         'description': "The seed's work_order_material_consumption, derived "
@@ -713,35 +705,51 @@ def _of_work_order(name, item):
 
 
 MATERIALS = _of_work_order('WorkOrderMaterials', CONSUMPTION_LINE)
-CONSUME = define('WorkOrderConsume', {
+_CONSUME_LINE = {
+    'material': {**ID, 'description': "The material (item id)"},
+    'quantity': {**_QUANTITY_IN, 'description': "Consumed into "
+        "the product; greater than zero"},
+    'wastage_quantity': {**_QUANTITY_IN, 'description': "Consumed "
+        "and wasted (0 or more, default 0)"},
+    'batch': _BATCH_IN,
+    }
+_ALLOW_SUBSTITUTE = {'type': 'boolean', 'description':
+    "Allow materials outside the BOM for this consumption"}
+CONSUME = define('WorkOrderConsume', record({**_CONSUME_LINE,
+            'allow_substitute': _ALLOW_SUBSTITUTE},
+        required=['material', 'quantity']))
+CONSUME_LINES = define('WorkOrderConsumeLines', {
         'type': 'object',
-        'required': ['material', 'quantity'],
+        'required': ['lines'],
         'additionalProperties': False,
         'properties': {
-            'material': {**ID, 'description': "The material (item id)"},
-            'quantity': {**_QUANTITY_IN, 'description': "Consumed into "
-                "the product; greater than zero"},
-            'wastage_quantity': {**_QUANTITY_IN, 'description': "Consumed "
-                "and wasted (0 or more, default 0)"},
-            'batch': _BATCH_IN,
-            'allow_substitute': {'type': 'boolean', 'description':
-                "Allow a material outside the BOM for this consumption"},
+            'lines': {'type': 'array', 'minItems': 1, 'maxItems': 2000,
+                'items': record(_CONSUME_LINE,
+                    required=['material', 'quantity'])},
+            'allow_substitute': _ALLOW_SUBSTITUTE,
             },
         })
-CONSUMED = define('WorkOrderConsumed', {
+_CONSUMED_LINE = {
+    'material': REF,
+    'batch': REF,
+    'quantity': DECIMAL,
+    'wastage_quantity': DECIMAL,
+    }
+_MATERIALS_AFTER = {'type': 'array', 'items': CONSUMPTION_LINE,
+    'description': "The consumption of every material after this one"}
+CONSUMED = define('WorkOrderConsumed', record({
+            'work_order_id': {'type': 'integer'},
+            **_CONSUMED_LINE,
+            'materials': _MATERIALS_AFTER,
+            }))
+CONSUMED_LINES = define('WorkOrderConsumedLines', {
         'type': 'object',
-        'required': ['work_order_id', 'material', 'batch', 'quantity',
-            'wastage_quantity', 'materials'],
+        'required': ['work_order_id', 'lines', 'materials'],
         'additionalProperties': False,
         'properties': {
             'work_order_id': {'type': 'integer'},
-            'material': REF,
-            'batch': REF,
-            'quantity': DECIMAL,
-            'wastage_quantity': DECIMAL,
-            'materials': {'type': 'array', 'items': CONSUMPTION_LINE,
-                'description': "The consumption of every material after "
-                "this one"},
+            'lines': {'type': 'array', 'items': record(_CONSUMED_LINE)},
+            'materials': _MATERIALS_AFTER,
             },
         })
 COMPLETE = define('WorkOrderComplete', {
@@ -865,26 +873,14 @@ def _minutes(value):
     return (Decimal(str(value)) / 60).quantize(Decimal('0.01'))
 
 
-def _has_group(module, group):
-    "Whether the calling user has the group in the current business"
-    pool = Pool()
-    User = pool.get('res.user')
-    ModelData = pool.get('ir.model.data')
-    transaction = Transaction()
-    if not transaction.user or not transaction.check_access:
-        return True
-    return ModelData.get_id(module, group) in User.get_groups()
-
-
 def _require_supervisor():
-    if not _has_group('production', 'group_production_admin'):
-        raise ApiError(403, 'forbidden', "Only owners, managers and "
-            "production supervisors may create, change, schedule, delete "
-            "or cancel work orders.")
+    # The model's rule (its AccessError answers 403), also for what the API
+    # saves: save() does not check it
+    check_planner()
 
 
 def _require_production():
-    if not _has_group('production', 'group_production'):
+    if not user_in_group('production', 'group_production'):
         raise ApiError(403, 'forbidden',
             "The caller's role may not run production.")
 
@@ -936,13 +932,18 @@ def _wo_read_fields(cost=False):
         + (['cost'] if cost else []))
 
 
-def _work_order(id):
-    "The work order id of the current business (404 when invisible)"
+def _work_order(id, statuses=None, refusal=None, code='invalid_state'):
+    """The work order id of the current business (404 when invisible), in
+    one of statuses if given (else 409 code saying refusal)"""
     Production = Pool().get('production')
     if not Production.search([('id', '=', id)], limit=1):
         raise ApiError(404, 'not_found',
             "No such work order in the current business.")
-    return Production(id)
+    production = Production(id)
+    if statuses is not None and production.work_order_status not in statuses:
+        raise ApiError(409, code, "The work order is "
+            f"{production.work_order_status}: {refusal}")
+    return production
 
 
 def _read_work_order(id):
@@ -1208,11 +1209,8 @@ def delete_work_order(call, id):
     "Its planned moves and operations go with it."
     Production = Pool().get('production')
     _require_supervisor()
-    production = _work_order(id)
-    if production.work_order_status != 'draft':
-        raise ApiError(409, 'work_order_not_draft',
-            f"The work order is {production.work_order_status}: only a "
-            "draft one is deleted.")
+    production = _work_order(id, {'draft'},
+        "only a draft one is deleted.", code='work_order_not_draft')
     Production.delete([production])
 
 
@@ -1258,11 +1256,7 @@ def schedule_work_order(call, id):
     pool = Pool()
     Production = pool.get('production')
     _require_supervisor()
-    production = _work_order(id)
-    if production.work_order_status != 'draft':
-        raise ApiError(409, 'invalid_state', "The work order is "
-            f"{production.work_order_status}: only a draft one is "
-            "scheduled.")
+    production = _work_order(id, {'draft'}, "only a draft one is scheduled.")
     try:
         Production.schedule([production])
     except mfg_errors.MaterialShortageError as e:
@@ -1285,10 +1279,8 @@ def start_work_order(call, id):
     "Its actual start time is now; its materials are consumed as recorded."
     Production = Pool().get('production')
     _require_production()
-    production = _work_order(id)
-    if production.work_order_status != 'scheduled':
-        raise ApiError(409, 'invalid_state', "The work order is "
-            f"{production.work_order_status}: only a scheduled one starts.")
+    production = _work_order(id, {'scheduled'},
+        "only a scheduled one starts.")
     try:
         Production.start([production])
     except mfg_errors.WorkOrderStateError as e:
@@ -1296,25 +1288,92 @@ def start_work_order(call, id):
     return _read_work_order(id)
 
 
-def _batch_of(value, material):
-    "The stock.lot named by id or number (422 on batch when unknown)"
-    Lot = Pool().get('stock.lot')
-    if value is None:
-        return None
+def _consumption_in(items, prefix):
+    """The ConsumedMaterial of the request's items, their materials and
+    batches (ids or numbers) read at once in the current business; 422
+    naming prefix(index) + the field"""
+    pool = Pool()
+    Product = pool.get('product.product')
+    Lot = pool.get('stock.lot')
+    company = Transaction().context.get('company', -1)
+    materials = {p.id: p for p in Product.search(
+            [('id', 'in', list({i['material'] for i in items}))])}
+    for index, item in enumerate(items):
+        if item['material'] not in materials:
+            raise ApiError(422, 'validation_error',
+                "No such material in the current business.",
+                {prefix(index) + 'material':
+                    "is not a material of the business"})
+    batch_ids = [i['batch'] for i in items if isinstance(i.get('batch'), int)]
+    numbers = [i['batch'] for i in items if isinstance(i.get('batch'), str)]
+    by_id, by_number = {}, {}
     # Operators consume from batches without the stores' access to them:
     # searched in the current business only, as its record rule does
-    domain = [('company', '=', Transaction().context.get('company', -1))]
-    if isinstance(value, int):
-        domain.append(('id', '=', value))
-    else:
-        domain += [('number', '=', value), ('product', '=', material.id)]
     with without_check_access():
-        lots = Lot.search(domain, limit=1)
-    if not lots:
-        raise ApiError(422, 'unknown_batch',
-            f"No batch {value!r} of the material in the business.",
-            {'batch': "is not a batch of the material in the business"})
-    return lots[0]
+        if batch_ids:
+            by_id = {l.id: l for l in Lot.search([
+                        ('company', '=', company), ('id', 'in', batch_ids)])}
+        if numbers:
+            by_number = {(l.product.id, l.number): l for l in Lot.search([
+                        ('company', '=', company),
+                        ('number', 'in', numbers),
+                        ('product', 'in', list(materials)),
+                        ])}
+    lines = []
+    for index, item in enumerate(items):
+        material, value = materials[item['material']], item.get('batch')
+        batch = None
+        if value is not None:
+            batch = (by_id.get(value) if isinstance(value, int)
+                else by_number.get((material.id, value)))
+            if batch is None:
+                raise ApiError(422, 'unknown_batch',
+                    f"No batch {value!r} of the material in the business.",
+                    {prefix(index) + 'batch':
+                        "is not a batch of the material in the business"})
+        lines.append(ConsumedMaterial(material,
+                _decimal_in(item['quantity'], prefix(index) + 'quantity'),
+                _decimal_in(item.get('wastage_quantity', 0),
+                    prefix(index) + 'wastage_quantity'),
+                batch))
+    return lines
+
+
+def _consume(id, body, items, prefix):
+    """Consume items on the work order id (all or nothing); returns the
+    lines consumed and the materials after"""
+    pool = Pool()
+    Production = pool.get('production')
+    _require_production()
+    production = _work_order(id, {'in_progress'},
+        "materials are consumed while it is in progress.")
+    # Locked before reading them: Tryton restarts the transaction to take
+    # the lock, and everything read before would be read twice
+    pool.get('product.product').lock(sorted({i['material'] for i in items}))
+    lines = _consumption_in(items, prefix)
+    if body.get('allow_substitute'):
+        # For this consumption only (not saved unless the model saves it)
+        production.allow_substitutes = True
+    try:
+        production.consume_materials(lines)
+    except mfg_errors.ConsumptionError as e:
+        raise ApiError(422, 'invalid_consumption', _message(e),
+            {prefix(e.line) + e.field: _message(e)})
+    except mfg_errors.BatchExhaustedError as e:
+        raise ApiError(409, 'batch_exhausted', _message(e),
+            {prefix(e.line) + e.field: _message(e)})
+    except mfg_errors.WorkOrderStateError as e:
+        raise _state_conflict(e)
+    with without_check_access():
+        consumed = [{
+                'material': {'id': l.material.id,
+                    'name': l.material.rec_name},
+                'batch': ({'id': l.batch.id, 'name': l.batch.number}
+                    if l.batch else None),
+                'quantity': _dec(l.quantity),
+                'wastage_quantity': _dec(l.wastage_quantity),
+                } for l in lines]
+    return consumed, _consumption(Production(id))
 
 
 def _consumption(production):
@@ -1330,67 +1389,48 @@ def _consumption(production):
             } for r in rows]
 
 
+_CONSUME_ERRORS = {404: _WO_NOT_FOUND, 403: _OPERATOR_ONLY,
+    409: "The batch (or the warehouse) holds less than asked "
+    "(batch_exhausted), or the work order is not in progress "
+    "(invalid_state); nothing is consumed",
+    422: "Invalid fields, each named in error.fields: material not in "
+    "the BOM without allow_substitute, quantity not above zero, "
+    "negative wastage_quantity, a batch of another material or "
+    "business, a material of another business; nothing is consumed"}
+
+
 @endpoint('POST', f'{WO_PATH}/<int:id>/consume-material',
     summary="Record the consumption of a material from a batch",
-    request=CONSUME, response=CONSUMED, status=201,
-    errors={404: _WO_NOT_FOUND, 403: _OPERATOR_ONLY,
-        409: "The batch (or the warehouse) holds less than asked "
-        "(batch_exhausted), or the work order is not in progress "
-        "(invalid_state); nothing is consumed",
-        422: "Invalid fields, each named in error.fields: material not in "
-        "the BOM without allow_substitute, quantity not above zero, "
-        "negative wastage_quantity, a batch of another material or "
-        "business, a material of another business; nothing is consumed"})
+    request=CONSUME, response=CONSUMED, status=201, errors=_CONSUME_ERRORS)
 def consume_material(call, id):
     """The quantity and the wastage leave the business's stock from the
     batch into production; callable several times per material. Safe
-    under concurrency: the batch is locked, so simultaneous consumptions
-    never take more than it holds."""
-    pool = Pool()
-    Product = pool.get('product.product')
-    _require_production()
-    body = call.body
-    production = _work_order(id)
-    if production.work_order_status != 'in_progress':
-        raise ApiError(409, 'invalid_state', "The work order is "
-            f"{production.work_order_status}: materials are consumed while "
-            "it is in progress.")
-    materials = Product.search([('id', '=', body['material'])], limit=1)
-    if not materials:
-        raise ApiError(422, 'validation_error',
-            "No such material in the current business.",
-            {'material': "is not a material of the business"})
-    material, = materials
-    batch = _batch_of(body.get('batch'), material)
-    with without_check_access():
-        batch_ref = {'id': batch.id, 'name': batch.number} if batch else None
-    quantity = _decimal_in(body['quantity'], 'quantity')
-    wastage = _decimal_in(body.get('wastage_quantity', 0),
-        'wastage_quantity')
-    if body.get('allow_substitute'):
-        # For this consumption only (not saved unless the model saves it)
-        production.allow_substitutes = True
-    try:
-        production.consume(material, quantity, wastage_quantity=wastage,
-            batch=batch)
-    except mfg_errors.ConsumptionError as e:
-        raise ApiError(422, 'invalid_consumption', _message(e),
-            {e.field: _message(e)})
-    except mfg_errors.BatchExhaustedError as e:
-        raise ApiError(409, 'batch_exhausted', _message(e),
-            {'batch' if batch else 'quantity': _message(e)})
-    except mfg_errors.WorkOrderStateError as e:
-        raise _state_conflict(e)
-    Production = pool.get('production')
-    production = Production(id)
-    return json_response({
-            'work_order_id': id,
-            'material': {'id': material.id, 'name': material.rec_name},
-            'batch': batch_ref,
-            'quantity': _dec(quantity),
-            'wastage_quantity': _dec(wastage),
-            'materials': _consumption(production),
-            }, 201)
+    under concurrency: the material is locked, so simultaneous
+    consumptions never take more than the batch holds."""
+    (line,), materials = _consume(id, call.body, [call.body],
+        lambda index: '')
+    return json_response({'work_order_id': id, **line,
+            'materials': materials}, 201)
+
+
+@endpoint('POST', f'{WO_PATH}/<int:id>/consume-materials',
+    summary="Record the consumption of many materials at once",
+    request=CONSUME_LINES, response=CONSUMED_LINES, status=201,
+    errors={**_CONSUME_ERRORS,
+        409: "A line's batch (or the warehouse) holds less than asked "
+        "(batch_exhausted, naming lines.N.batch or lines.N.quantity), or "
+        "the work order is not in progress (invalid_state); nothing is "
+        "consumed",
+        422: "Invalid fields, each named lines.N.<field> in error.fields "
+        "(as for consume-material); nothing is consumed"})
+def consume_materials(call, id):
+    """A whole issue of materials to the work order (a stock entry of many
+    lines) in one transaction: all lines are consumed or none. Lines of
+    the same material or batch add up against what it holds."""
+    lines, materials = _consume(id, call.body, call.body['lines'],
+        lambda index: f'lines.{index}.')
+    return json_response({'work_order_id': id, 'lines': lines,
+            'materials': materials}, 201)
 
 
 def _decimal_in(value, field):
@@ -1420,11 +1460,8 @@ def complete_work_order(call, id):
     Production = pool.get('production')
     _require_production()
     body = call.body
-    production = _work_order(id)
-    if production.work_order_status not in {'scheduled', 'in_progress'}:
-        raise ApiError(409, 'invalid_state', "The work order is "
-            f"{production.work_order_status}: only one in progress is "
-            "completed.")
+    production = _work_order(id, {'scheduled', 'in_progress'},
+        "only one in progress is completed.")
     unfinished = [w.rec_name for w in production.works
         if w.state not in {'finished', 'done'}]
     if unfinished:
@@ -1475,10 +1512,8 @@ def cancel_work_order(call, id):
     "Its reservations are released; what was consumed stays consumed."
     Production = Pool().get('production')
     _require_supervisor()
-    production = _work_order(id)
-    if production.work_order_status in {'completed', 'cancelled'}:
-        raise ApiError(409, 'invalid_state', "The work order is "
-            f"{production.work_order_status}: it cannot be cancelled.")
+    production = _work_order(id, {'draft', 'scheduled', 'in_progress'},
+        "it cannot be cancelled.")
     try:
         Production.cancel([production])
     except mfg_errors.WorkOrderStateError as e:

@@ -12,8 +12,8 @@ import datetime as dt
 import re
 from decimal import Decimal
 
-__all__ = ['define', 'ref', 'nullable', 'components', 'check', 'validate',
-    'Invalid', 'EMAIL']
+__all__ = ['define', 'ref', 'nullable', 'record', 'components', 'check',
+    'validate', 'Invalid', 'EMAIL']
 
 # Keywords that validate() enforces
 _ASSERTIONS = {
@@ -53,6 +53,18 @@ def ref(name):
 def nullable(schema):
     "schema or null"
     return {'anyOf': [schema, {'type': 'null'}]}
+
+
+def record(properties, required=None, **annotations):
+    """A closed object of properties, all of them required unless required
+    lists which"""
+    return {
+        'type': 'object',
+        'required': list(properties if required is None else required),
+        'additionalProperties': False,
+        'properties': properties,
+        **annotations,
+        }
 
 
 def components():

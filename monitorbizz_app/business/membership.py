@@ -29,6 +29,18 @@ from .exceptions import InvitationError, MembershipError
 INVITATION_VALIDITY = dt.timedelta(days=7)
 
 
+def user_in_group(module, xml_id):
+    """Whether the calling user has the group module.xml_id, from their
+    role in the business they work in (always for the root user, whether
+    access is checked or not: the caller decides)"""
+    pool = Pool()
+    User = pool.get('res.user')
+    ModelData = pool.get('ir.model.data')
+    if not Transaction().user:
+        return True
+    return ModelData.get_id(module, xml_id) in User.get_groups()
+
+
 class Role(metaclass=PoolMeta):
     __name__ = 'res.role'
     code = fields.Char(

@@ -34,11 +34,13 @@ class MaterialShortageError(UserError):
 
 
 class _FieldError(UserError):
-    "An input refused, naming the offending field in .field"
+    """An input refused, naming the offending field in .field (and its line
+    in .line, an index, when the input has lines)"""
 
-    def __init__(self, message, description='', field=None):
+    def __init__(self, message, description='', field=None, line=None):
         super().__init__(message, description)
         self.field = field
+        self.line = line
 
 
 class ConsumptionError(_FieldError):
@@ -46,11 +48,13 @@ class ConsumptionError(_FieldError):
     wastage_quantity or batch"""
 
 
-class BatchExhaustedError(UserError):
-    "The batch or the warehouse holds less than the consumption asks"
+class BatchExhaustedError(_FieldError):
+    """The batch or the warehouse holds less than the consumption asks:
+    field is batch or quantity"""
 
-    def __init__(self, message, description='', available=None):
-        super().__init__(message, description)
+    def __init__(self, message, description='', available=None, field=None,
+            line=None):
+        super().__init__(message, description, field=field, line=line)
         self.available = available
 
 

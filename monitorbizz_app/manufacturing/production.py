@@ -17,7 +17,7 @@ lock when it restarts the transaction, so the stock read is current);
 scheduling locks the same rows before Tryton's assignment, so stock is
 neither consumed twice nor consumed while it is being reserved."""
 import datetime as dt
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from decimal import Decimal
 
 from functools import wraps
@@ -35,6 +35,7 @@ from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval
 from trytond.transaction import Transaction, without_check_access
 
+from ..business.membership import user_in_group
 from .exceptions import (
     BatchExhaustedError, CompletionError, ConsumptionError,
     MaterialShortageError, WorkOrderStateError)
@@ -69,6 +70,14 @@ MACHINE_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd',
     '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf']
 # Context key: running a production keeps its planned inputs reserved
 KEEP_PLANNED_INPUTS = '_monitorbizz_keep_planned_inputs'
+# Context key: the day materials are consumed (their moves' date)
+CONSUMED_ON = '_monitorbizz_consumed_on'
+
+
+# A line of a consumption: quantity used and wastage lost of material, from
+# batch (a stock.lot) or from the warehouse when None
+ConsumedMaterial = namedtuple('ConsumedMaterial',
+    ['material', 'quantity', 'wastage_quantity', 'batch'])
 
 
 def to_decimal(value):
@@ -78,13 +87,8 @@ def to_decimal(value):
 def check_planner():
     """Creating, scheduling, cancelling and deleting work orders plans the
     shop: owners, managers and production supervisors (the production
-    administrators), not operators; the caller tells whether the user's
-    access is checked"""
-    pool = Pool()
-    ModelData = pool.get('ir.model.data')
-    User = pool.get('res.user')
-    if ModelData.get_id('production', 'group_production_admin') not in (
-            User.get_groups()):
+    administrators), not operators"""
+    if not user_in_group('production', 'group_production_admin'):
         raise AccessError(gettext(
                 'monitorbizz_manufacturing.msg_work_order_planners_only'))
 
@@ -344,26 +348,34 @@ class Production(metaclass=PoolMeta):
             return {i.product for i in self.bom.inputs}
         return {m.product for m in self.inputs}
 
-    def _planned_inputs(self, product=None):
-        "Input moves planned (not consumed yet) of product or of all"
+    def _planned_inputs(self):
+        "Input moves planned (not consumed yet)"
         return [m for m in self.inputs
-            if m.state in {'staging', 'draft', 'assigned'}
-            and (product is None or m.product == product)]
+            if m.state in {'staging', 'draft', 'assigned'}]
+
+    def _planned_inputs_by_material(self):
+        planned = defaultdict(list)
+        for move in self._planned_inputs():
+            planned[move.product].append(move)
+        return planned
 
     def _storage(self):
         return self.picking_location
 
     @classmethod
     def _available(cls, location, products, lots=None, own_moves=()):
-        """Quantities of products (or of (product, lot)) in location that
-        are not reserved by others: on hand minus assigned moves, plus the
-        own_moves reserved, in the default unit"""
+        """Quantities of products (or of (product, lot) when lots is a list
+        of lots or True for all) in location that are not reserved by
+        others: on hand minus assigned moves, plus the own_moves reserved,
+        in the default unit"""
         pool = Pool()
         Product = pool.get('product.product')
         Date = pool.get('ir.date')
         product_ids = [p.id for p in products]
         if lots is None:
             grouping, grouping_filter = ('product',), (product_ids,)
+        elif lots is True:
+            grouping, grouping_filter = ('product', 'lot'), (product_ids,)
         else:
             grouping = ('product', 'lot')
             grouping_filter = (product_ids, [l.id for l in lots])
@@ -486,8 +498,12 @@ class Production(metaclass=PoolMeta):
                 group_by=[move.product, move.wastage, lot.number]))
         actual, wasted = defaultdict(float), defaultdict(float)
         batches = defaultdict(set)
-        for product_id, wastage, number, quantity in cursor:
-            product = Product(product_id)
+        rows = cursor.fetchall()
+        # Read together with the BOM's materials, not one by one
+        products = {p.id: p for p in Product.browse(
+                {r[0] for r in rows} | {p.id for p in planned})}
+        for product_id, wastage, number, quantity in rows:
+            product = products[product_id]
             (wasted if wastage else actual)[product] += quantity or 0
             if number:
                 batches[product].add(number)
@@ -550,6 +566,8 @@ class Production(metaclass=PoolMeta):
             cls.draft(requests)
         cls.wait([p for p in productions if p.state in {'draft', 'request'}])
         productions = cls.browse(productions)
+        cls._reserve_batches(productions)
+        productions = cls.browse(productions)
         cls.assign_try(productions)
         for production in cls.browse(productions):
             if production.state == 'assigned':
@@ -562,6 +580,61 @@ class Production(metaclass=PoolMeta):
                         f"{s['name']} ({s['short']} {s['unit']})"
                         for s in shortages)),
                 shortages=shortages)
+
+    @classmethod
+    def _reserve_batches(cls, productions):
+        """Give the planned inputs of batch-tracked materials the batches
+        to use, oldest first, a move split over several batches when one is
+        not enough; what no batch holds stays without (and short)"""
+        pool = Pool()
+        Move = pool.get('stock.move')
+        Lot = pool.get('stock.lot')
+        Uom = pool.get('product.uom')
+        to_save = []
+        for production in productions:
+            moves = [m for m in production._planned_inputs()
+                if m.state == 'draft' and not m.lot
+                and m.product.lot_is_required(
+                    m.from_location, m.to_location)]
+            if not moves:
+                continue
+            products = list({m.product for m in moves})
+            free = cls._available(
+                production._storage(), products, lots=True)
+            lots = defaultdict(list)
+            for lot in Lot.browse(sorted({
+                            lot_id for (_, lot_id), quantity in free.items()
+                            if lot_id is not None and quantity > 0})):
+                lots[lot.product].append(lot)
+            for move in sorted(moves, key=lambda m: m.id):
+                unit = move.product.default_uom
+                remaining = move.internal_quantity
+                pieces = []
+                for lot in lots[move.product]:
+                    key = (move.product.id, lot.id)
+                    take = unit.round(min(free[key], remaining))
+                    if take <= 0:
+                        continue
+                    pieces.append((lot, take))
+                    free[key] -= take
+                    remaining = unit.round(remaining - take)
+                    if remaining <= 0:
+                        break
+                if not pieces:
+                    continue
+                if remaining > 0:
+                    pieces.append((None, remaining))
+                (move.lot, first), *others = pieces
+                if others:
+                    move.quantity = Uom.compute_qty(unit, first, move.unit)
+                to_save.append(move)
+                for lot, quantity in others:
+                    piece, = Move.copy([move], default={
+                            'lot': lot.id if lot else None,
+                            'quantity': Uom.compute_qty(
+                                unit, quantity, move.unit),
+                            })
+        Move.save(to_save)
 
     @classmethod
     @work_order_action({'assigned', 'running'}, 'start')
@@ -594,102 +667,160 @@ class Production(metaclass=PoolMeta):
     def complete_wizard(cls, productions):
         pass
 
-    @work_order_action({'running'}, 'consume')
     def consume(self, material, quantity, wastage_quantity=Decimal(0),
             batch=None):
         """Record quantity of material used and wastage_quantity lost, from
-        batch (a stock.lot) or the warehouse: done input moves out of the
-        storage; returns the moves"""
+        batch (a stock.lot) or the warehouse; returns the done moves"""
+        return self.consume_materials([ConsumedMaterial(
+                    material, quantity, wastage_quantity, batch)])
+
+    @work_order_action({'running'}, 'consume')
+    def consume_materials(self, lines):
+        """Record the consumption of lines (ConsumedMaterial: material,
+        quantity used, wastage lost, batch or None for the warehouse) at
+        once: done input moves out of the storage, the plan lowered by what
+        was used. All or nothing: an error names the line (its .line index)
+        and the field. Returns the done moves."""
         pool = Pool()
         Move = pool.get('stock.move')
         Product = pool.get('product.product')
         Date = pool.get('ir.date')
-        quantity = Decimal(str(quantity)) if quantity is not None else None
-        wastage = Decimal(str(wastage_quantity or 0))
-        if (not self.allow_substitutes
-                and material not in self._material_products()):
+        lines = [ConsumedMaterial(l.material,
+                Decimal(str(l.quantity)) if l.quantity is not None else None,
+                Decimal(str(l.wastage_quantity or 0)), l.batch)
+            for l in lines]
+        if not lines:
+            return []
+        # Taken before any read: Tryton restarts the transaction to lock,
+        # and the stock read below must be current. One consumption of a
+        # material at a time.
+        Product.lock(sorted({l.material for l in lines}, key=int))
+        bom_materials = (None if self.allow_substitutes
+            else self._material_products())
+        for i, line in enumerate(lines):
+            self._check_consumption(i, line, bom_materials)
+
+        storage = self._storage()
+        planned = self._planned_inputs_by_material()
+        materials = list({l.material for l in lines})
+        own = [m for p in materials for m in planned.get(p, [])]
+        free = self._available(storage, materials, own_moves=own)
+        batches = list({l.batch for l in lines if l.batch})
+        in_batch = self._available(storage, materials, lots=batches,
+            own_moves=own) if batches else {}
+        with Transaction().set_context(company=self.company.id):
+            today = Date.today()
+        moves, used = [], defaultdict(float)
+        for i, line in enumerate(lines):
+            material, batch = line.material, line.batch
+            unit = material.default_uom
+            need = float(line.quantity + line.wastage_quantity)
+            key = (material.id,)
+            available = free[key]
+            if batch:
+                available = min(available, in_batch[key + (batch.id,)])
+            if unit.round(available - need) < 0:
+                raise BatchExhaustedError(gettext(
+                        'monitorbizz_manufacturing.msg_batch_exhausted',
+                        source=batch.rec_name if batch else storage.rec_name,
+                        material=material.rec_name,
+                        available=unit.round(max(available, 0)),
+                        unit=unit.symbol,
+                        asked=unit.round(need)),
+                    available=to_decimal(unit.round(max(available, 0))),
+                    line=i, field='batch' if batch else 'quantity')
+            # Later lines of the same material or batch see what is left
+            free[key] -= need
+            if batch:
+                in_batch[key + (batch.id,)] -= need
+            planned_move = self._planned_move_of(
+                planned.get(material, []), line)
+            if planned_move:
+                # The plan consumed as planned: done itself, from the batch
+                planned[material].remove(planned_move)
+                if planned_move.lot != batch:
+                    planned_move.lot = batch
+                moves.append(planned_move)
+                used[material] += float(line.wastage_quantity)
+            else:
+                used[material] += need
+            for value, is_wastage in [
+                    (line.quantity, False), (line.wastage_quantity, True)]:
+                if not value or (planned_move and not is_wastage):
+                    continue
+                move = self._move('input', material, unit, float(value))
+                move.from_location = storage
+                move.lot = batch
+                move.wastage = is_wastage
+                move.effective_date = today
+                move.planned_date = today
+                move.origin = None
+                moves.append(move)
+        Move.save(moves)
+        # Read afresh together: the planned ones still prefetch every input
+        # of the work order
+        moves = Move.browse(moves)
+        with Transaction().set_context(**{CONSUMED_ON: today}):
+            Move.do(moves)
+        self._lower_planned(planned, used)
+        return moves
+
+    @staticmethod
+    def _planned_move_of(planned, line):
+        """The move of planned for exactly the quantity of line from its
+        batch (or not reserved in another batch)"""
+        unit = line.material.default_uom
+        for move in planned:
+            if (move.state in {'draft', 'assigned'}
+                    and move.lot in {None, line.batch}
+                    and unit.round(move.internal_quantity
+                        - float(line.quantity)) == 0):
+                return move
+
+    def _check_consumption(self, index, line, bom_materials):
+        "Refuse line (the index-th) with the offending field"
+        material = line.material
+        if bom_materials is not None and material not in bom_materials:
             raise ConsumptionError(gettext(
                     'monitorbizz_manufacturing.msg_consume_not_in_bom',
                     material=material.rec_name,
-                    work_order=self.rec_name), field='material')
-        if quantity is None or quantity <= 0:
+                    work_order=self.rec_name), field='material', line=index)
+        if line.quantity is None or line.quantity <= 0:
             raise ConsumptionError(gettext(
                     'monitorbizz_manufacturing.msg_consume_quantity'),
-                field='quantity')
-        if wastage < 0:
+                field='quantity', line=index)
+        if line.wastage_quantity < 0:
             raise ConsumptionError(gettext(
                     'monitorbizz_manufacturing.msg_consume_wastage'),
-                field='wastage_quantity')
-        if batch is not None and batch.product != material:
+                field='wastage_quantity', line=index)
+        if line.batch is not None and line.batch.product != material:
             raise ConsumptionError(gettext(
                     'monitorbizz_manufacturing.msg_consume_batch_material',
-                    batch=batch.rec_name, material=material.rec_name),
-                field='batch')
-
-        # One consumption of a material at a time; taken when the
-        # transaction starts so that the stock read below is current
-        Product.lock([material])
-        unit = material.default_uom
-        need = float(quantity + wastage)
-        storage = self._storage()
-        planned = self._planned_inputs(material)
-        free = self._available(storage, [material], own_moves=planned).get(
-            (material.id,), 0.0)
-        if batch is not None:
-            in_batch = self._available(storage, [material], lots=[batch]).get(
-                (material.id, batch.id), 0.0)
-            # Own reservations of this batch are ours to use
-            in_batch += sum(m.internal_quantity for m in planned
-                if m.state == 'assigned' and m.lot == batch)
-            free = min(free, in_batch)
-        if unit.round(free - need) < 0:
-            raise BatchExhaustedError(gettext(
-                    'monitorbizz_manufacturing.msg_batch_exhausted',
-                    source=batch.rec_name if batch else storage.rec_name,
-                    material=material.rec_name,
-                    available=unit.round(max(free, 0)),
-                    unit=unit.symbol,
-                    asked=unit.round(need)),
-                available=to_decimal(unit.round(max(free, 0))))
-
-        with Transaction().set_context(company=self.company.id):
-            today = Date.today()
-        moves = []
-        for value, is_wastage in [(quantity, False), (wastage, True)]:
-            if not value:
-                continue
-            move = self._move('input', material, unit, float(value))
-            move.from_location = storage
-            move.lot = batch
-            move.wastage = is_wastage
-            move.effective_date = today
-            move.planned_date = today
-            move.origin = None
-            moves.append(move)
-        Move.save(moves)
-        Move.do(moves)
-        self._lower_planned(planned, need)
-        return moves
+                    batch=line.batch.rec_name, material=material.rec_name),
+                field='batch', line=index)
 
     @classmethod
-    def _lower_planned(cls, planned, quantity):
-        """Lower the planned inputs (in the default unit) by quantity
-        consumed: they hold the reservation of what is still to use"""
+    def _lower_planned(cls, planned, used):
+        """Lower the planned inputs ({material: [move]}) by the quantities
+        used ({material: quantity in its default unit}): they hold the
+        reservation of what is still to use"""
         pool = Pool()
         Move = pool.get('stock.move')
         Uom = pool.get('product.uom')
         to_cancel, to_reduce = [], []
-        for move in sorted(planned, key=lambda m: m.state != 'assigned'):
-            if quantity <= 0:
-                break
-            if move.internal_quantity <= quantity:
-                to_cancel.append(move)
-                quantity -= move.internal_quantity
-            else:
-                rest = move.internal_quantity - quantity
-                to_reduce.append((move, Uom.compute_qty(
-                            move.product.default_uom, rest, move.unit)))
-                quantity = 0
+        for material, quantity in used.items():
+            for move in sorted(planned.get(material, []),
+                    key=lambda m: m.state != 'assigned'):
+                if quantity <= 0:
+                    break
+                if move.internal_quantity <= quantity:
+                    to_cancel.append(move)
+                    quantity -= move.internal_quantity
+                else:
+                    rest = move.internal_quantity - quantity
+                    to_reduce.append((move, Uom.compute_qty(
+                                move.product.default_uom, rest, move.unit)))
+                    quantity = 0
         Move.cancel(to_cancel)
         if to_reduce:
             assigned = [m for m, _ in to_reduce if m.state == 'assigned']
@@ -697,7 +828,7 @@ class Production(metaclass=PoolMeta):
             for move, rest in to_reduce:
                 move.quantity = rest
             Move.save([m for m, _ in to_reduce])
-            # Still ours: the product is locked and the quantity lower
+            # Still ours: the materials are locked and the quantities lower
             Move.assign(assigned)
 
     @work_order_action({'assigned', 'running'}, 'complete')
@@ -842,6 +973,14 @@ class Move(metaclass=PoolMeta):
     @classmethod
     def default_wastage(cls):
         return False
+
+    def set_effective_date(self):
+        # Materials are consumed on the day the consumption is recorded,
+        # not on the work order's start
+        consumed_on = Transaction().context.get(CONSUMED_ON)
+        if not self.effective_date and consumed_on and self.production_input:
+            self.effective_date = consumed_on
+        super().set_effective_date()
 
     @classmethod
     def do(cls, moves):

@@ -267,6 +267,8 @@ def test_work_order_refusals(shop, api, mail, live_server, sql):
             ('post', f'{one}/start', None), ('post', f'{one}/cancel', None),
             ('post', f'{one}/consume-material', {'material': w.bar['id'],
                     'quantity': 1}),
+            ('post', f'{one}/consume-materials', {'lines': [
+                        {'material': w.bar['id'], 'quantity': 1}]}),
             ('post', f'{one}/complete', {'quantity_produced': 1}),
             ('get', f'{one}/materials', None),
             ('get', f'{one}/operations', None)] + [
@@ -313,6 +315,8 @@ def test_work_order_refusals(shop, api, mail, live_server, sql):
             ('post', '/start', None), ('post', '/cancel', None),
             ('post', '/consume-material', {'material': w.bar['id'],
                     'quantity': 1}),
+            ('post', '/consume-materials', {'lines': [
+                        {'material': w.bar['id'], 'quantity': 1}]}),
             ('post', '/complete', {'quantity_produced': 1}),
             ('get', '/materials', None), ('get', '/operations', None),
             ('post', '/operations/1/start', {}),
@@ -328,6 +332,9 @@ def test_work_order_refusals(shop, api, mail, live_server, sql):
     error_of(api.post(f"{WO}/{order['id']}/consume-material",
             token=shop.token, json={'material': w.sheet['id'],
                 'quantity': 1}), 409, 'invalid_state')
+    error_of(api.post(f"{WO}/{order['id']}/consume-materials",
+            token=shop.token, json={'lines': [{'material': w.sheet['id'],
+                        'quantity': 1}]}), 409, 'invalid_state')
     error_of(api.post(f"{WO}/{order['id']}/complete", token=shop.token,
             json={'quantity_produced': 1}), 409, 'invalid_state')
     # Roles: an operator runs production but does not plan it; sales
@@ -357,6 +364,9 @@ def test_work_order_refusals(shop, api, mail, live_server, sql):
             token=shop.token, json={}), 404, 'not_found')
     error_of(api.post(f"{WO}/{order['id']}/consume-material", token=sales,
             json={'material': w.sheet['id'], 'quantity': 1}), 403)
+    error_of(api.post(f"{WO}/{order['id']}/consume-materials", token=sales,
+            json={'lines': [{'material': w.sheet['id'], 'quantity': 1}]}),
+        403)
     assert wo_rows(sql, shop.id) == before
     assert wo_rows(sql, other.id) == their_before
     assert other.get(f"{WO}/{theirs['id']}")['status'] == 'draft'
@@ -706,6 +716,81 @@ def test_consumption_and_completion_refusals(shop, api, sql):
             'quantity_produced': 100})
     assert response.status_code == 200, response.text
     assert response.json()['work_order']['status'] == 'completed'
+
+
+def test_materials_issued_in_one_request(shop, api, conforms, sql):
+    """Scheduling reserves the oldest batches first (a move split over two
+    heats); a whole issue of materials is one request, all or nothing:
+    refusals name lines.N.<field> and change nothing; lines of one batch
+    add up against what it holds"""
+    w = Workshop(shop)
+    w.batch(w.bar, 'H-1', 30)
+    w.batch(w.bar, 'H-2', 30)
+    w.stock(quantity_sheet=20)
+    order = w.work_order(100)  # 52 kg of bar (0.5 kg + 4 %), 20 kg of sheet
+    path = f"{WO}/{order['id']}"
+    shop.post(f'{path}/schedule', expect=200)
+    reserved = sql('SELECT l.number, SUM(m.quantity) FROM stock_move m '
+        'LEFT JOIN stock_lot l ON m.lot = l.id WHERE m.production_input = '
+        '%s AND m.product = %s AND m.state = %s GROUP BY l.number '
+        'ORDER BY l.number', (order['id'], w.bar['id'], 'assigned'))
+    assert [(n, D(q)) for n, q in reserved] == [
+        ('H-1', 30), ('H-2', 22)], reserved
+    shop.post(f'{path}/start', expect=200)
+
+    before = wo_rows(sql, shop.id)
+    bar, sheet = w.bar['id'], w.sheet['id']
+    error = error_of(api.post(f'{path}/consume-materials', token=shop.token,
+            json={'lines': [
+                    {'material': bar, 'quantity': 10, 'batch': 'H-1'},
+                    {'material': sheet, 'quantity': 0}]}), 422)
+    assert 'lines.1.quantity' in error['fields'], error
+    error = error_of(api.post(f'{path}/consume-materials', token=shop.token,
+            json={'lines': [
+                    {'material': sheet, 'quantity': 5},
+                    {'material': bar, 'quantity': 1, 'batch': 'NOPE'}]}),
+        422, 'unknown_batch')
+    assert 'lines.1.batch' in error['fields'], error
+    # Together more than H-1 holds
+    error = error_of(api.post(f'{path}/consume-materials', token=shop.token,
+            json={'lines': [
+                    {'material': bar, 'quantity': 20, 'batch': 'H-1'},
+                    {'material': bar, 'quantity': 15, 'batch': 'H-1'}]}),
+        409, 'batch_exhausted')
+    assert 'lines.1.batch' in error['fields'], error
+    error_of(api.post(f'{path}/consume-materials', token=shop.token,
+            json={'lines': []}), 422)
+    assert wo_rows(sql, shop.id) == before
+
+    operator = shop.member('operator')
+    response = api.post(f'{path}/consume-materials', token=operator, json={
+            'lines': [
+                {'material': bar, 'quantity': 30, 'batch': 'H-1'},
+                {'material': bar, 'quantity': 20, 'wastage_quantity': 2,
+                    'batch': 'H-2'},
+                {'material': sheet, 'quantity': '20.0'}]})
+    assert response.status_code == 201, response.text
+    conforms(response, f'{WO}/{{id}}/consume-materials')
+    issued = response.json()
+    assert [(l['material']['id'], l['batch'] and l['batch']['name'],
+            D(l['quantity']), D(l['wastage_quantity']))
+        for l in issued['lines']] == [
+        (bar, 'H-1', 30, 0), (bar, 'H-2', 20, 2), (sheet, None, 20, 0)]
+    line = material_line(issued['materials'], w.bar)
+    assert (D(line['planned_quantity']), D(line['actual_quantity']),
+        D(line['wastage_quantity']), line['batches']) == (
+        52, 50, 2, ['H-1', 'H-2'])
+    assert D(material_line(issued['materials'], w.sheet)[
+            'actual_quantity']) == 20
+    assert (lot_balance(sql, 'H-1', shop.id),
+        lot_balance(sql, 'H-2', shop.id)) == (0, 8)
+    # Consumed on the day it is recorded; nothing of the bar left planned
+    assert sql('SELECT DISTINCT effective_date = CURRENT_DATE FROM '
+        'stock_move WHERE production_input = %s AND state = %s',
+        (order['id'], 'done')) == [(True,)]
+    assert sql('SELECT COUNT(*) FROM stock_move WHERE production_input = %s '
+        'AND product = %s AND state IN (%s, %s)',
+        (order['id'], bar, 'draft', 'assigned'))[0][0] == 0
 
 
 def test_paused_operation_is_in_progress(shop, api):
