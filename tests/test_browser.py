@@ -31,7 +31,9 @@ def browser():
 def page(browser):
     context = browser.new_context(viewport={'width': 1366, 'height': 800})
     page = context.new_page()
-    page.set_default_timeout(30_000)
+    # The desk's first load compiles the server's views: slow on 2 shared
+    # cores when other test runs compete
+    page.set_default_timeout(60_000)
     yield page
     context.close()
 
