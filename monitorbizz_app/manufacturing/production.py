@@ -233,6 +233,10 @@ class Production(metaclass=PoolMeta):
                     'invisible': Eval('state') != 'running',
                     'depends': ['state'],
                     },
+                'issue_wizard': {
+                    'invisible': Eval('state') != 'running',
+                    'depends': ['state'],
+                    },
                 })
 
     @classmethod
@@ -583,7 +587,7 @@ class Production(metaclass=PoolMeta):
 
     @classmethod
     def _reserve_batches(cls, productions):
-        """Give the planned inputs of batch-tracked materials the batches
+        """Give the planned inputs of materials traced by batch the batches
         to use, oldest first, a move split over several batches when one is
         not enough; what no batch holds stays without (and short)"""
         pool = Pool()
@@ -594,8 +598,7 @@ class Production(metaclass=PoolMeta):
         for production in productions:
             moves = [m for m in production._planned_inputs()
                 if m.state == 'draft' and not m.lot
-                and m.product.lot_is_required(
-                    m.from_location, m.to_location)]
+                and m.product.template.lot_required]
             if not moves:
                 continue
             products = list({m.product for m in moves})
@@ -659,6 +662,12 @@ class Production(metaclass=PoolMeta):
     @ModelView.button_action(
         'monitorbizz_manufacturing.wizard_production_consume')
     def consume_wizard(cls, productions):
+        pass
+
+    @classmethod
+    @ModelView.button_action(
+        'monitorbizz_manufacturing.wizard_production_issue')
+    def issue_wizard(cls, productions):
         pass
 
     @classmethod
@@ -1020,13 +1029,12 @@ class Sale(metaclass=PoolMeta):
         return result
 
 
-class ConsumeStart(ModelView):
-    "Consume Material"
-    __name__ = 'production.consume.start'
-    production = fields.Many2One('production', "Work Order", readonly=True)
+class _MaterialUsed:
+    "What was used of a material and lost, from a batch"
+    __slots__ = ()
+    company = fields.Many2One('company.company', "Business", readonly=True)
     material = fields.Many2One('product.product', "Material", required=True,
         context={'company': Eval('company', -1)}, depends={'company'})
-    company = fields.Many2One('company.company', "Business", readonly=True)
     unit = fields.Function(fields.Many2One('product.uom', "Unit"),
         'on_change_with_unit')
     quantity = fields.Numeric("Quantity", digits=(16, 4), required=True)
@@ -1039,6 +1047,16 @@ class ConsumeStart(ModelView):
     @fields.depends('material')
     def on_change_with_unit(self, name=None):
         return self.material.default_uom if self.material else None
+
+    def consumed(self):
+        return ConsumedMaterial(self.material, self.quantity,
+            self.wastage_quantity, self.batch)
+
+
+class ConsumeStart(_MaterialUsed, ModelView):
+    "Consume Material"
+    __name__ = 'production.consume.start'
+    production = fields.Many2One('production', "Work Order", readonly=True)
 
 
 class Consume(Wizard):
@@ -1059,8 +1077,67 @@ class Consume(Wizard):
             }
 
     def transition_consume(self):
-        self.record.consume(self.start.material, self.start.quantity,
-            self.start.wastage_quantity, self.start.batch)
+        self.record.consume_materials([self.start.consumed()])
+        return 'end'
+
+
+class IssueStart(ModelView):
+    "Issue Materials"
+    __name__ = 'production.issue.start'
+    production = fields.Many2One('production', "Work Order", readonly=True)
+    company = fields.Many2One('company.company', "Business", readonly=True)
+    lines = fields.One2Many('production.issue.line', None, "Materials",
+        help="What was used of each material; a line left at 0 is not "
+        "issued now.")
+
+
+class IssueLine(_MaterialUsed, ModelView):
+    "Material to Issue"
+    __name__ = 'production.issue.line'
+    planned_quantity = fields.Numeric("Planned", digits=(16, 4),
+        readonly=True, help="Still to use by the plan, as reserved.")
+
+
+class Issue(Wizard):
+    """Issue Materials: the planned materials of the work order, each from
+    its reserved batch, consumed at once (all or nothing)"""
+    __name__ = 'production.issue'
+    start = StateView('production.issue.start',
+        'monitorbizz_manufacturing.production_issue_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Issue", 'issue', 'tryton-ok', default=True),
+            ])
+    issue = StateTransition()
+
+    def default_start(self, fields):
+        company = self.record.company.id
+        lines = []
+        for move in sorted(self.record._planned_inputs(),
+                key=lambda m: (m.product.rec_name, m.id)):
+            planned = to_decimal(move.product.default_uom.round(
+                    move.internal_quantity))
+            lines.append({
+                    'company': company,
+                    'material': move.product.id,
+                    'batch': move.lot.id if move.lot else None,
+                    'planned_quantity': planned,
+                    'quantity': planned,
+                    'wastage_quantity': Decimal(0),
+                    })
+        return {
+            'production': self.record.id,
+            'company': company,
+            'lines': lines,
+            }
+
+    def transition_issue(self):
+        lines = [l.consumed() for l in self.start.lines
+            if l.quantity or l.wastage_quantity]
+        if not lines:
+            raise ConsumptionError(gettext(
+                    'monitorbizz_manufacturing.msg_consume_quantity'),
+                field='quantity')
+        self.record.consume_materials(lines)
         return 'end'
 
 
