@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from trytond.i18n import gettext
 from trytond.pool import Pool
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from .framework import (
@@ -1304,6 +1305,7 @@ def create_adjustment(call):
     a reason, confirmed at once: the differences are adjustments in the
     ledger."""
     _check_module()
+    from ..inventory.stock import COUNT_WINDOW
     pool = Pool()
     Inventory = pool.get('stock.inventory')
     Product = pool.get('product.product')
@@ -1312,9 +1314,12 @@ def create_adjustment(call):
     location = (_storage_location(body['location_id'], 'location_id')
         if body.get('location_id') else _warehouse().storage_location)
     lines = body['lines']
-    item_ids = {l['item_id'] for l in lines}
-    products = {p.id: p for p in Product.search([
-                ('id', 'in', list(item_ids)), ('type', '=', 'goods')])}
+    item_ids = sorted({l['item_id'] for l in lines})
+    products = {}
+    # By windows: records browsed together each check the whole list
+    for sub_ids in grouped_slice(item_ids, COUNT_WINDOW):
+        products.update((p.id, p) for p in Product.search([
+                    ('id', 'in', list(sub_ids)), ('type', '=', 'goods')]))
     numbers = {l['batch'] for l in lines if l.get('batch')}
     lots = {}
     if numbers:
@@ -1340,19 +1345,28 @@ def create_adjustment(call):
         inventory_lines.append({'product': product.id,
                 'quantity': float(line['counted_quantity']),
                 'lot': lot.id if lot else None})
-    inventory, = Inventory.create([{
-                'location': location.id,
-                'date': body.get('date') or dt.date.today(),
-                'reason': body['reason'],
-                'company': Transaction().context.get('company'),
-                'lines': [('create', inventory_lines)],
-                }])
-    Inventory.confirm([inventory])
-    inventory = Inventory(inventory.id)
-    return json_response(_adjustment(inventory), 201)
+    # The lines are read by windows of the count's size (see COUNT_WINDOW)
+    with Transaction().set_context(_record_cache_size=COUNT_WINDOW):
+        inventory, = Inventory.create([{
+                    'location': location.id,
+                    'date': body.get('date') or dt.date.today(),
+                    'reason': body['reason'],
+                    'company': Transaction().context.get('company'),
+                    'lines': [('create', inventory_lines)],
+                    }])
+        Inventory.confirm([inventory])
+        inventory = Inventory(inventory.id)
+        return json_response(_adjustment(inventory), 201)
 
 
 def _adjustment(inventory):
+    Line = Pool().get('stock.inventory.line')
+    cursor = Transaction().connection.cursor()
+    # The lines in their order, read rather than browsed all together
+    cursor.execute(*Line.search([('inventory', '=', inventory.id)],
+            query=True))
+    rows = Line.read([i for i, in cursor],
+        ['product', 'expected_quantity', 'quantity', 'lot', 'lot.number'])
     return {
         'id': inventory.id,
         'number': inventory.number,
@@ -1361,11 +1375,12 @@ def _adjustment(inventory):
         'reason': inventory.reason,
         'location': _ref(inventory.location),
         'lines': [{
-                'item_id': l.product.id,
-                'expected_quantity': _qty(l.expected_quantity),
-                'counted_quantity': _qty(l.quantity),
-                'batch': _ref(l.lot, l.lot.number) if l.lot else None,
-                } for l in inventory.lines],
+                'item_id': r['product'],
+                'expected_quantity': _qty(r['expected_quantity']),
+                'counted_quantity': _qty(r['quantity']),
+                'batch': {'id': r['lot'], 'name': r['lot.']['number']}
+                if r['lot'] else None,
+                } for r in rows],
         }
 
 
@@ -1502,17 +1517,7 @@ def list_purchase_orders(call):
     _check_module()
     Purchase = Pool().get('purchase.purchase')
     status = call.query.get('status')
-    domain = []
-    if status:
-        # The status is derived: states narrow the search, the page is
-        # filtered on the status itself
-        states = {'draft': ['draft', 'quotation'],
-            'approved': ['confirmed'], 'cancelled': ['cancelled']}.get(
-            status, ['processing', 'done'])
-        domain.append(('state', 'in', states))
-        candidates = Purchase.search(domain)
-        domain = [('id', 'in', [p.id for p in candidates
-                    if p.status == status])]
+    domain = [('status', '=', status)] if status else []
     page = paginate(call, Purchase, ['id'], domain=domain,
         orders={'number': 'number', 'order_date': 'purchase_date',
             'id': 'id'},

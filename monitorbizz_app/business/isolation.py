@@ -172,7 +172,7 @@ class CrossBusinessReferenceMixin:
         if (transaction.user and transaction.check_access
                 and not _is_platform()):
             with without_check_access():
-                cls._check_business_references(cls.browse(ids))
+                cls._check_business_references(ids)
         return super()._after_create(ids)
 
     @classmethod
@@ -184,7 +184,7 @@ class CrossBusinessReferenceMixin:
         super().check_modification(
             mode, records, values=values, external=external)
         if external and mode == 'write' and not _is_platform():
-            cls._check_business_references(records, values)
+            cls._check_business_references([r.id for r in records], values)
 
     @classmethod
     def _check_business_rules(cls, records, mode):
@@ -211,18 +211,20 @@ class CrossBusinessReferenceMixin:
                     model=Model.get_name(cls.__name__), rules=''))
 
     @classmethod
-    def _check_business_references(cls, records, values=None):
-        "values are those written, or None for created records"
+    def _check_business_references(cls, ids, values=None):
+        """values are those written on the records ids, or None for created
+        records (read by ids: browsing thousands of records together costs
+        more than reading them)"""
         pool = Pool()
         Rule = pool.get('ir.rule')
         names = [n for n, f in cls._fields.items()
             if f._type == 'many2one' and not hasattr(f, 'getter')
             and (values is None or n in values)]
-        if not records or not names:
+        if not ids or not names:
             return
         if values is None:
             with without_check_access():
-                rows = cls.read([r.id for r in records], names)
+                rows = cls.read(list(ids), names)
         else:
             rows = [values]
         for name in names:

@@ -120,7 +120,7 @@ class Purchase(metaclass=PoolMeta):
     status = fields.Function(fields.Selection(
             STATUSES, "Status",
             help="Where the order stands, from its state and receipts."),
-        'get_status')
+        'get_status', searcher='search_status')
 
     @classmethod
     def __setup__(cls):
@@ -165,6 +165,37 @@ class Purchase(metaclass=PoolMeta):
         if shipment_state in {'partially shipped', 'exception'}:
             return 'partially_received'
         return 'awaiting_delivery'
+
+    @classmethod
+    def _status_domain(cls, status):
+        "The domain of the purchases in status, as get_status tells them"
+        ordered = ('state', 'not in',
+            ['draft', 'quotation', 'cancelled', 'confirmed'])
+        partially = ['partially shipped', 'exception']
+        return {
+            'draft': [('state', 'in', ['draft', 'quotation'])],
+            'cancelled': [('state', '=', 'cancelled')],
+            'approved': [('state', '=', 'confirmed')],
+            'received': [ordered, ('shipment_state', '=', 'received')],
+            'partially_received': [
+                ordered, ('shipment_state', 'in', partially)],
+            'awaiting_delivery': [ordered,
+                ('shipment_state', 'not in', ['received'] + partially)],
+            }.get(status, [('id', '=', -1)])
+
+    @classmethod
+    def search_status(cls, name, clause):
+        _, operator, value = clause[:3]
+        if operator in {'=', '!='}:
+            values = {value}
+        elif operator in {'in', 'not in'}:
+            values = set(value or [])
+        else:
+            return [('id', '=', -1)]
+        if operator.startswith('!') or operator.startswith('not'):
+            # Every purchase has one status
+            values = {s for s, _ in STATUSES} - values
+        return ['OR'] + [cls._status_domain(s) for s in sorted(values)]
 
     @classmethod
     def copy(cls, purchases, default=None):

@@ -711,6 +711,51 @@ def test_batch_trace(shop, api, conforms, sql):
     error_of(api.get(path, token=other.token), 404)
 
 
+def test_purchase_orders_by_status(shop, api):
+    """?status= filters on the derived status in the search itself: the
+    total and the pages count only the orders in that status"""
+    shop.put('/api/inventory/settings', {'approval_threshold': None})
+    bar = material(shop)
+    vendor = shop.post('/api/inventory/vendors', {'name': "Vardhman",
+            'address': {'city': "Kalamboli", 'state': 'IN-MH'},
+            'supplies': [{'item_id': bar['id'], 'unit_price': 80}]})
+    path = '/api/inventory/purchase-orders'
+    pos = [shop.post(path, {'vendor_id': vendor['id'],
+                'lines': [{'item_id': bar['id'], 'quantity': 10 + i}]})
+        for i in range(5)]
+    for po in pos[1:4]:
+        shop.post(f"{path}/{po['id']}/confirm", expect=200)
+    received = pos[3]
+    shop.post(f"{path}/{received['id']}/receive", {'lines': [{
+                    'line_id': received['lines'][0]['id'],
+                    'quantity': 13}]})
+    partial = pos[2]
+    shop.post(f"{path}/{partial['id']}/receive", {'lines': [{
+                    'line_id': partial['lines'][0]['id'], 'quantity': 5}]})
+    expected = {
+        'draft': [pos[4]['id'], pos[0]['id']],
+        'awaiting_delivery': [pos[1]['id']],
+        'partially_received': [partial['id']],
+        'received': [received['id']],
+        'approved': [],
+        'cancelled': [],
+        }
+    for status, ids in expected.items():
+        page = shop.get(path, status=status)
+        assert (page['total'], [p['id'] for p in page['items']]) == (
+            len(ids), ids), status
+        assert {p['status'] for p in page['items']} <= {status}
+    # Pages of the filtered orders, newest first
+    first = shop.get(path, status='draft', limit=1)
+    second = shop.get(path, status='draft', limit=1, offset=1)
+    assert (first['total'], second['total']) == (2, 2)
+    assert [p['id'] for p in first['items'] + second['items']] == (
+        expected['draft'])
+    assert shop.get(path, status='draft', limit=1, offset=2)['items'] == []
+    error_of(api.get(path, token=shop.token, params={'status': 'lost'}),
+        400, 'invalid_query')
+
+
 def _today():
     today = dt.date.today()
     return {'__class__': 'date', 'year': today.year, 'month': today.month,
