@@ -512,8 +512,10 @@ class Production(metaclass=PoolMeta):
             if number:
                 batches[product].add(number)
         lines = []
+        # In the order of their names "[code] name", from the fields read
+        # for the lines anyway
         for product in sorted(set(planned) | set(actual) | set(wasted),
-                key=lambda p: p.rec_name):
+                key=lambda p: (p.code is None, p.code or '', p.name)):
             unit = product.default_uom
             lines.append({
                     'material': product.id,
