@@ -22,7 +22,7 @@ from trytond.transaction import Transaction
 
 from .framework import (
     LIST_QUERY, ApiError, endpoint, json_response, page_of, paginate)
-from .schema import define
+from .schema import define, record
 
 INVENTORY_MODULE = 'monitorbizz_inventory'
 
@@ -133,12 +133,7 @@ _ITEM_OUTPUT = {
     'batch_tracking': {'type': 'boolean'},
     'active': {'type': 'boolean'},
     }
-MATERIAL = define('Material', {
-        'type': 'object',
-        'required': list(_ITEM_OUTPUT),
-        'additionalProperties': False,
-        'properties': _ITEM_OUTPUT,
-        })
+MATERIAL = define('Material', record(_ITEM_OUTPUT))
 IMAGE = {
     'type': 'object',
     'required': ['id', 'name', 'content_type', 'size'],
@@ -161,12 +156,7 @@ _PRODUCT_OUTPUT = {
     'is_saleable': {'type': 'boolean'},
     'images': {'type': 'array', 'items': IMAGE},
     }
-PRODUCT = define('Product', {
-        'type': 'object',
-        'required': list(_PRODUCT_OUTPUT),
-        'additionalProperties': False,
-        'properties': _PRODUCT_OUTPUT,
-        })
+PRODUCT = define('Product', record(_PRODUCT_OUTPUT))
 DELETED = define('ItemDeleted', {
         'type': 'object',
         'required': ['id', 'deleted', 'active'],

@@ -16,6 +16,7 @@ from trytond.pyson import Bool, Eval
 from trytond.rpc import RPC
 from trytond.transaction import Transaction, without_check_access
 
+from ..business.membership import user_in_group
 from .exceptions import ApprovalError, InventoryError
 
 STATUSES = [
@@ -97,14 +98,8 @@ def purchase_settings(company_id=None):
 
 def _user_approves():
     "Whether the user approves purchases (owners and managers)"
-    pool = Pool()
-    User = pool.get('res.user')
-    ModelData = pool.get('ir.model.data')
-    transaction = Transaction()
-    if not transaction.user or not transaction.check_access:
-        return True
-    group = ModelData.get_id('purchase', 'group_purchase_admin')
-    return group in User.get_groups()
+    return (not Transaction().check_access
+        or user_in_group('purchase', 'group_purchase_admin'))
 
 
 class Purchase(metaclass=PoolMeta):
