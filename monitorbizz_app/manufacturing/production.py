@@ -678,13 +678,6 @@ class Production(metaclass=PoolMeta):
     def complete_wizard(cls, productions):
         pass
 
-    def consume(self, material, quantity, wastage_quantity=Decimal(0),
-            batch=None):
-        """Record quantity of material used and wastage_quantity lost, from
-        batch (a stock.lot) or the warehouse; returns the done moves"""
-        return self.consume_materials([ConsumedMaterial(
-                    material, quantity, wastage_quantity, batch)])
-
     @work_order_action({'running'}, 'consume')
     def consume_materials(self, lines):
         """Record the consumption of lines (ConsumedMaterial: material,
