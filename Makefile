@@ -35,6 +35,15 @@ browser:
 test: install web browser
 	$(PY) scripts/run_tests.py
 
+# Schemathesis over the whole /api on a live trytond and a fresh business:
+# no server error, every answer as the OpenAPI document declares it.
+FUZZ_EXAMPLES ?= 50
+FUZZ_SECONDS ?= 900
+FUZZ_SEED ?=
+.PHONY: fuzz
+fuzz: install
+	$(PY) scripts/fuzz.py --examples $(FUZZ_EXAMPLES) --seconds $(FUZZ_SECONDS) --seed "$(FUZZ_SEED)"
+
 # Benchmarks (figures printed as JSON); never part of make test.
 # Every benchmark runs and prints its figures; a missed target fails the whole.
 BENCHMARKS = bench_provision bench_inventory bench_manufacturing bench_run

@@ -20,7 +20,8 @@ from ..account_in.product import hsn_sac_problem
 from ..crm.exceptions import CreditLimitExceeded, CrmError, QuotationStateError
 from .businesses import _text
 from .framework import LIST_QUERY, ApiError, endpoint, page_of, paginate
-from .schema import EMAIL, define, record
+from .schema import (
+    EMAIL, ID, MAX_AMOUNT, MAX_QUANTITY, NULLABLE_ID, decimal, define, record)
 
 __all__ = []
 
@@ -30,17 +31,18 @@ GST_RATES = [0, 5, 12, 18, 28]
 
 # Schemas --------------------------------------------------------------------
 
-MONEY_IN = {'type': ['number', 'string'], 'format': 'decimal',
-    'description': "Amount in the business's currency (a JSON number or a "
-    "decimal string)"}
+MONEY_IN = decimal(2, MAX_AMOUNT,
+    description="Amount in the business's currency (a JSON number or a "
+    "decimal string)")
+PRICE_IN = decimal(4, MAX_AMOUNT, description="Price per unit in the "
+    "business's currency (a JSON number or a decimal string)")
+QUANTITY_IN = decimal(4, MAX_QUANTITY)
 MONEY = {'type': 'string', 'format': 'decimal',
     'description': "Amount as a decimal string, exact to the paisa"}
 NULLABLE_MONEY = {'type': ['string', 'null'], 'format': 'decimal'}
 DATE = {'type': 'string', 'format': 'date'}
 NULLABLE_DATE = {'type': ['string', 'null'], 'format': 'date'}
 TIMESTAMP = {'type': ['string', 'null'], 'format': 'date-time'}
-ID = {'type': 'integer', 'minimum': 1}
-NULLABLE_ID = {'type': ['integer', 'null'], 'minimum': 1}
 
 ADDRESS = define('CrmAddress', {
         'type': 'object',
@@ -195,13 +197,12 @@ LINE_INPUT = define('DocumentLineInput', {
             'item_id': {**NULLABLE_ID, 'description': "Product variant id "
                 "(material, service or product of the business)"},
             'description': _text(1000),
-            'quantity': {'type': ['number', 'string'], 'format': 'decimal'},
-            'unit_price': MONEY_IN,
+            'quantity': QUANTITY_IN,
+            'unit_price': PRICE_IN,
             'tax_rate': {'type': 'integer', 'enum': GST_RATES,
                 'description': "GST rate in percent (default 18): "
                 "CGST+SGST within the business's state, IGST outside"},
-            'discount_percent': {'type': ['number', 'string'],
-                'format': 'decimal'},
+            'discount_percent': decimal(4, 100),
             'hsn_sac': {'type': ['string', 'null'], 'maxLength': 12,
                 'description': "HSN code (4, 6 or 8 digits) or SAC code "
                 "(6 digits starting with 99); default: the item's"},
@@ -835,7 +836,7 @@ def _set_lead_status(opportunity, body):
 
 LEAD_QUERY = {**LIST_QUERY,
     'status': {'type': 'string', 'enum': LEAD_STATUSES},
-    'assigned_to': {'type': 'integer', 'minimum': 1},
+    'assigned_to': ID,
     }
 
 
@@ -1234,7 +1235,7 @@ def _sale_header(sale, body):
 
 QUOTATION_QUERY = {**LIST_QUERY,
     'status': {'type': 'string', 'enum': QUOTATION_STATUSES},
-    'customer_id': {'type': 'integer', 'minimum': 1},
+    'customer_id': ID,
     }
 
 
@@ -1387,7 +1388,7 @@ ORDER_QUERY = {**LIST_QUERY,
     'status': {'type': 'string', 'enum': ['pending', 'open', 'cancelled',
             'done'], 'description': "pending: not confirmed; open: "
         "confirmed, in production or shipping; done; cancelled"},
-    'customer_id': {'type': 'integer', 'minimum': 1},
+    'customer_id': ID,
     }
 _ORDER_STATES = {
     'pending': ['draft', 'quotation'],

@@ -138,6 +138,10 @@ def _default(value):
         # As a string: amounts must not go through binary floats; fixed
         # point, as normalize() makes 50 into 5E+1
         return format(value, 'f')
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        # Tryton's timestamps are in UTC; RFC 3339 (the document's
+        # date-time) needs the offset
+        return value.isoformat() + 'Z'
     if isinstance(value, (dt.date, dt.datetime, dt.time)):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
@@ -504,6 +508,12 @@ class Endpoint:
         for schema in [request, response, *self.query.values()]:
             if schema is not None:
                 schema_.check(schema)
+        # Every input is bounded: the document states it, validate does it
+        self.parameters = path_parameters(path)
+        for name, schema in [('body', request), *self.query.items(),
+                *self.parameters.items()]:
+            if schema is not None:
+                schema_.check_bounded(schema, name)
 
     def __repr__(self):
         return f'<Endpoint {self.method} {self.path}>'
@@ -519,10 +529,13 @@ class Endpoint:
         return response
 
     def _dispatch(self, request, path_params):
-        call = Call(self, request, self._read_body(request),
-            self._read_query(request))
+        call = Call(self, request, None, None)
+        # Authenticate (401) before anything about the request is told
         if self.auth:
             self._authenticate(call)
+        self._check_path(path_params)
+        call.query = self._read_query(request)
+        call.body = self._read_body(request)
         if self.transaction == 'user':
             result = call.run(lambda: self.handler(call, **path_params),
                 call.user_id, readonly=self.readonly)
@@ -557,6 +570,18 @@ class Endpoint:
                 "Some fields are invalid.", {
                     self.field_names.get(k, k): v
                     for k, v in e.problems.items()})
+
+    def _check_path(self, path_params):
+        problems = {}
+        for name, value in path_params.items():
+            try:
+                schema_.validate(self.parameters.get(name, {'type': 'string'}),
+                    value)
+            except schema_.Invalid as e:
+                problems[name] = e.problems['body']
+        if problems:
+            raise ApiError(422, 'validation_error',
+                "Some fields are invalid.", problems)
 
     def _read_query(self, request):
         values, problems = {}, {}
@@ -627,11 +652,27 @@ def endpoint(method, path, **kwargs):
                 raise ValueError(
                     f"operationId {declared.operation_id} is not unique")
         ENDPOINTS.append(declared)
-        app.route(path, methods=[declared.method])(declared)
-        _API_MAP.add(Rule(path, methods=[declared.method],
+        # Signed, so that a negative id is refused as out of range (422)
+        # like a too large one, rather than as an unknown path
+        rule = path.replace('<int:', '<int(signed=True):')
+        app.route(rule, methods=[declared.method])(declared)
+        _API_MAP.add(Rule(rule, methods=[declared.method],
                 endpoint=declared))
         return func
     return decorator
+
+
+# The schema of the values of werkzeug's converters in paths
+PATH_CONVERTERS = {
+    'int': schema_.ID,
+    }
+_PATH_PARAMETER = re.compile(r'<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>')
+
+
+def path_parameters(path):
+    "The schema of each parameter of the werkzeug rule path, in order"
+    return {name: dict(PATH_CONVERTERS.get(converter, {'type': 'string'}))
+        for converter, name in _PATH_PARAMETER.findall(path)}
 
 
 @app.route('/api/<path:path>',
@@ -654,7 +695,8 @@ fallback.api_fallback = True
 LIST_QUERY = {
     'limit': {'type': 'integer', 'minimum': 1, 'maximum': 100,
         'default': 20, 'description': "Page size"},
-    'offset': {'type': 'integer', 'minimum': 0, 'default': 0,
+    'offset': {'type': 'integer', 'minimum': 0, 'maximum': schema_.MAX_ID,
+        'default': 0,
         'description': "Number of items to skip"},
     'q': {'type': 'string', 'maxLength': 200,
         'description': "Text to search for"},

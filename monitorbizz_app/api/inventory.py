@@ -22,7 +22,8 @@ from trytond.transaction import Transaction
 
 from .framework import (
     LIST_QUERY, ApiError, endpoint, json_response, page_of, paginate)
-from .schema import define, record
+from .schema import (
+    ID, MAX_AMOUNT, MAX_QUANTITY, NULLABLE_ID, decimal, define, record)
 
 INVENTORY_MODULE = 'monitorbizz_inventory'
 
@@ -48,13 +49,16 @@ def _decimal_string(description=None):
 
 
 def _quantity(description):
-    return {'type': 'number', 'description': description}
+    return decimal(4, MAX_QUANTITY, types=['number'],
+        description=description)
+
+
+def _price(places=4, types=('number',), **annotations):
+    return decimal(places, MAX_AMOUNT, types=types, **annotations)
 
 
 DECIMAL = _decimal_string()
 NULLABLE_DECIMAL = {'type': ['string', 'null'], 'format': 'decimal'}
-ID = {'type': 'integer', 'minimum': 1}
-NULLABLE_ID = {'type': ['integer', 'null'], 'minimum': 1}
 TEXT = {'type': ['string', 'null'], 'maxLength': 2000}
 UNIT = {'type': 'string', 'minLength': 1, 'maxLength': 10,
     'description': "Symbol of a unit of measure (kg, u, m, l, ...)"}
@@ -76,11 +80,11 @@ _ITEM_INPUT = {
     'category_id': {**NULLABLE_ID,
         'description': "A product category of the business"},
     'unit': UNIT,
-    'cost_price': {'type': 'number', 'minimum': 0},
-    'reorder_level': {'type': ['number', 'null'], 'minimum': 0,
-        'description': "Stock below which a purchase is proposed"},
-    'reorder_quantity': {'type': ['number', 'null'], 'minimum': 0,
-        'description': "How much to buy above the reorder level"},
+    'cost_price': _price(),
+    'reorder_level': decimal(4, MAX_QUANTITY, types=['number', 'null'],
+        description="Stock below which a purchase is proposed"),
+    'reorder_quantity': decimal(4, MAX_QUANTITY, types=['number', 'null'],
+        description="How much to buy above the reorder level"),
     'preferred_vendor_id': {**NULLABLE_ID,
         'description': "A vendor of the business"},
     'batch_tracking': {'type': 'boolean',
@@ -108,9 +112,9 @@ def _input_schemas(name, properties):
 MATERIAL_CREATE, MATERIAL_UPDATE = _input_schemas('Material', _ITEM_INPUT)
 _PRODUCT_INPUT = {
     **_ITEM_INPUT,
-    'selling_price': {'type': 'number', 'minimum': 0},
-    'manufacturing_time': {'type': ['number', 'null'], 'minimum': 0,
-        'description': "Hours to make one unit"},
+    'selling_price': _price(),
+    'manufacturing_time': decimal(2, 10 ** 6, types=['number', 'null'],
+        description="Hours to make one unit"),
     'is_manufactured': {'type': 'boolean'},
     'is_saleable': {'type': 'boolean'},
     }
@@ -442,9 +446,8 @@ PURCHASE_ORDER_CREATE = define('PurchaseOrderCreate', {
                         'item_id': ID,
                         'quantity': _quantity("Greater than zero"),
                         'unit': UNIT,
-                        'unit_price': {'type': 'number', 'minimum': 0,
-                            'description': "Default: the vendor's price "
-                            "or the cost price"},
+                        'unit_price': _price(description="Default: "
+                            "the vendor's price or the cost price"),
                         },
                     },
                 },
@@ -860,7 +863,7 @@ def _delete_item(product):
 
 ITEM_LIST_QUERY = {
     **LIST_QUERY,
-    'category_id': {'type': 'integer', 'minimum': 1,
+    'category_id': {**ID,
         'description': "Only the items of this category"},
     'below_reorder_level': {'type': 'boolean',
         'description': "Only the items below their reorder level"},
@@ -1710,9 +1713,8 @@ SETTINGS_UPDATE = define('InventorySettingsUpdate', {
         'type': 'object',
         'additionalProperties': False,
         'properties': {
-            'approval_threshold': {'type': ['number', 'null'], 'minimum': 0},
-            'receipt_tolerance': {'type': 'number', 'minimum': 0,
-                'maximum': 100},
+            'approval_threshold': _price(2, ['number', 'null']),
+            'receipt_tolerance': decimal(2, 100, types=['number']),
             },
         })
 
@@ -1759,8 +1761,8 @@ SUPPLY = {
     'additionalProperties': False,
     'properties': {
         'item_id': ID,
-        'unit_price': {'type': 'number', 'minimum': 0,
-            'description': "Price per unit of the item's purchase unit"},
+        'unit_price': _price(description="Price per unit of the item's "
+            "purchase unit"),
         'lead_time_days': {'type': ['integer', 'null'], 'minimum': 0,
             'maximum': 365},
         'preferred': {'type': 'boolean',

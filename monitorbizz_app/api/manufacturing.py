@@ -22,10 +22,10 @@ from ..manufacturing.production import ConsumedMaterial, check_planner
 from .framework import (
     LIST_QUERY, ApiError, endpoint, json_response, page_of, paginate)
 from .inventory import _warehouse
-from .schema import define, record
+from .schema import (
+    ID, MAX_AMOUNT, MAX_ID, MAX_QUANTITY, NULLABLE_ID, decimal, define,
+    record)
 
-ID = {'type': 'integer', 'minimum': 1}
-NULLABLE_ID = {'type': ['integer', 'null'], 'minimum': 1}
 DECIMAL = {'type': 'string', 'format': 'decimal'}
 NULLABLE_DECIMAL = {'type': ['string', 'null'], 'format': 'decimal'}
 TEXT = {'type': ['string', 'null'], 'maxLength': 2000}
@@ -49,10 +49,10 @@ _MACHINE_INPUT = {
         "business"},
     'make': {'type': ['string', 'null'], 'maxLength': 200},
     'model': {'type': ['string', 'null'], 'maxLength': 200},
-    'hourly_rate': {'type': 'number', 'minimum': 0,
-        'description': "Cost of an hour of the machine (business currency)"},
-    'hours_per_day': {'type': 'number', 'minimum': 0.01, 'maximum': 24,
-        'description': "Hours the machine works on a working day"},
+    'hourly_rate': decimal(4, MAX_AMOUNT, types=['number'],
+        description="Cost of an hour of the machine (business currency)"),
+    'hours_per_day': decimal(2, 24, minimum=0.01, types=['number'],
+        description="Hours the machine works on a working day"),
     'working_days': {'type': 'array', 'maxItems': 7,
         'items': {'type': 'string', 'enum': WEEKDAYS}},
     'location': {'type': ['string', 'null'], 'maxLength': 200},
@@ -306,7 +306,7 @@ MACHINE_LIST_QUERY = {
     **LIST_QUERY,
     'status': {'type': 'string', 'enum': STATUSES,
         'description': "Only the machines of this status"},
-    'machine_type_id': {'type': 'integer', 'minimum': 1,
+    'machine_type_id': {**ID,
         'description': "Only the machines of this type"},
     'active': {'type': 'boolean', 'default': True,
         'description': "false: the deactivated machines"},
@@ -581,9 +581,9 @@ PRIORITIES = ['low', 'medium', 'high', 'urgent']
 OPERATION_STATUSES = ['pending', 'in_progress', 'completed']
 NULLABLE_DATE = {'type': ['string', 'null'], 'format': 'date'}
 NULLABLE_DATETIME = {'type': ['string', 'null'], 'format': 'date-time'}
-_QUANTITY_IN = {'type': ['number', 'string'], 'format': 'decimal'}
+_QUANTITY_IN = decimal(4, MAX_QUANTITY)
 _BATCH_IN = {'type': ['integer', 'string', 'null'], 'minLength': 1,
-    'maxLength': 100, 'minimum': 1,
+    'maxLength': 100, 'minimum': 1, 'maximum': MAX_ID,
     'description': "A batch of the material: its id or its number"}
 
 _WO_INPUT = {
@@ -1044,9 +1044,9 @@ WO_LIST_QUERY = {
     'q': {**LIST_QUERY['q'],
         'description': "Text to search in the number and the product"},
     'status': {'type': 'string', 'enum': WO_STATUSES},
-    'machine_id': {'type': 'integer', 'minimum': 1},
-    'sales_order_id': {'type': 'integer', 'minimum': 1},
-    'product_id': {'type': 'integer', 'minimum': 1},
+    'machine_id': ID,
+    'sales_order_id': ID,
+    'product_id': ID,
     'priority': {'type': 'string', 'enum': PRIORITIES},
     'from': {'type': 'string', 'format': 'date',
         'description': "Planned to start on or after"},

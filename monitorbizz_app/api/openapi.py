@@ -19,18 +19,15 @@ from werkzeug.utils import send_file
 from trytond import config
 from trytond.protocols.wrappers import Response
 
-from .framework import ENDPOINTS, ERROR_SCHEMA, JSON, ApiError, endpoint
+from .framework import (
+    ENDPOINTS, ERROR_SCHEMA, JSON, ApiError, endpoint, path_parameters)
 from .schema import components
 
 __all__ = ['document']
 
 TITLE = "Monitorbizz API"
 DOCS_PACKAGE = 'swagger-ui-dist'
-_CONVERTERS = {
-    'int': {'type': 'integer'},
-    'float': {'type': 'number'},
-    }
-_PARAMETER = re.compile(r'<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>')
+_PARAMETER = re.compile(r'<(?:\w+(?:\([^)]*\))?:)?(\w+)>')
 _DEFAULT_ERRORS = {
     400: "Malformed JSON (malformed_json) or invalid query parameters "
     "(invalid_query)",
@@ -50,18 +47,13 @@ def _version():
 
 def openapi_path(path):
     "Return the OpenAPI path of a werkzeug rule and its path parameters"
-    parameters = []
-
-    def replace(match):
-        converter, name = match.groups()
-        parameters.append({
-                'name': name,
-                'in': 'path',
-                'required': True,
-                'schema': dict(_CONVERTERS.get(converter, {'type': 'string'})),
-                })
-        return '{%s}' % name
-    return _PARAMETER.sub(replace, path), parameters
+    parameters = [{
+            'name': name,
+            'in': 'path',
+            'required': True,
+            'schema': schema,
+            } for name, schema in path_parameters(path).items()]
+    return _PARAMETER.sub(r'{\1}', path), parameters
 
 
 def _error_responses(declared):
@@ -142,7 +134,10 @@ def document(server_url='/'):
                 "`POST /api/auth/login` and send the token as "
                 "`Authorization: Bearer <token>`. Every error is "
                 "`{\"error\": {\"code\", \"message\", \"fields\"}}` "
-                "with a stable `code`."),
+                "with a stable `code`. A request is authenticated first "
+                "(401), then its path, query and body are checked (400, "
+                "422); texts never hold NUL characters or lone "
+                "surrogates; date-times without offset are in UTC."),
             },
         'servers': [{'url': server_url}],
         'tags': [{'name': t} for t in tags],

@@ -9,17 +9,19 @@ document never promises a check that is not done, only the keywords that
 endpoint is declared).
 """
 import datetime as dt
+import decimal as decimal_
 import re
 from decimal import Decimal
 
 __all__ = ['define', 'ref', 'nullable', 'record', 'components', 'check',
-    'validate', 'Invalid', 'EMAIL']
+    'check_bounded', 'validate', 'Invalid', 'EMAIL', 'MAX_ID', 'ID',
+    'NULLABLE_ID', 'MAX_AMOUNT', 'MAX_QUANTITY', 'decimal']
 
 # Keywords that validate() enforces
 _ASSERTIONS = {
     'type', 'properties', 'required', 'additionalProperties', 'items',
     'enum', 'minLength', 'maxLength', 'pattern', 'minimum', 'maximum',
-    'minItems', 'maxItems', 'format', '$ref', 'anyOf',
+    'multipleOf', 'minItems', 'maxItems', 'format', '$ref', 'anyOf',
     }
 # Keywords that only describe
 _ANNOTATIONS = {
@@ -27,14 +29,47 @@ _ANNOTATIONS = {
     'deprecated', 'contentEncoding', 'contentMediaType',
     }
 _TYPES = {'object', 'array', 'string', 'integer', 'number', 'boolean', 'null'}
-_FORMATS = {'email', 'date', 'date-time', 'decimal', 'password'}
+_FORMATS = {'email', 'date', 'date-time', 'decimal', 'password', 'int32'}
 
 # A pragmatic syntax check: one "@", no blanks, a dot in the domain.
 # (Tryton's own validate_email is a no-op without email_validator.)
 _EMAIL_RE = re.compile(r'^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$')
 EMAIL = {'type': 'string', 'format': 'email', 'maxLength': 254}
 
+# Bounds of what a request may carry, so that out-of-range input is refused
+# (422) before it reaches the database: Tryton's ids are PostgreSQL INTEGER
+# columns; its Numeric columns are NUMERIC without precision, but amounts
+# are computed in Python's decimal context of 28 digits, so a quantity
+# times a price times the taxes must stay within them: at most 12 integer
+# digits for amounts and prices (a lakh crore) and 9 for quantities.
+MAX_ID = 2 ** 31 - 1
+ID = {'type': 'integer', 'format': 'int32', 'minimum': 1, 'maximum': MAX_ID}
+NULLABLE_ID = {**ID, 'type': ['integer', 'null']}
+MAX_AMOUNT = 10 ** 12 - 1
+MAX_QUANTITY = 10 ** 9 - 1
+
 _COMPONENTS = {}
+
+
+def decimal(places, maximum, minimum=0, types=('number', 'string'),
+        **annotations):
+    """A decimal of a request: a JSON number or (if types has 'string') a
+    decimal string, between minimum and maximum with at most places
+    decimals (the digits of the Tryton field)"""
+    schema = {
+        'type': list(types),
+        'format': 'decimal',
+        'minimum': minimum,
+        'maximum': maximum,
+        'multipleOf': float(Decimal(1).scaleb(-places)),
+        **annotations,
+        }
+    if 'string' in types:
+        sign = '-?' if minimum < 0 else ''
+        fraction = fr'(\.[0-9]{{1,{places}}})?' if places else ''
+        schema['pattern'] = (
+            fr'^{sign}[0-9]{{1,{len(str(maximum))}}}{fraction}$')
+    return schema
 
 
 def define(name, schema):
@@ -112,6 +147,31 @@ def check(schema):
             raise ValueError(f"Required {name!r} is not a property")
 
 
+def check_bounded(schema, where='body'):
+    """Raise ValueError if schema (of a request) lets a number or an integer
+    through without minimum and maximum, or a decimal string without
+    pattern: every input is bounded"""
+    schema = _resolve(schema)
+    if 'anyOf' in schema:
+        for sub in schema['anyOf']:
+            check_bounded(sub, where)
+        return
+    types = schema['type']
+    types = {types} if isinstance(types, str) else set(types)
+    if types & {'integer', 'number'} and not (
+            'minimum' in schema and 'maximum' in schema
+            or 'enum' in schema):
+        raise ValueError(f"{where}: a number without minimum and maximum")
+    if ('string' in types and schema.get('format') == 'decimal'
+            and 'pattern' not in schema):
+        raise ValueError(f"{where}: a decimal string without pattern")
+    for name, sub in schema.get('properties', {}).items():
+        check_bounded(sub, _join(where, name))
+    for key in ['items', 'additionalProperties']:
+        if isinstance(schema.get(key), dict):
+            check_bounded(schema[key], where)
+
+
 class Invalid(Exception):
     "The value does not match: problems maps a field path to a message"
 
@@ -180,14 +240,14 @@ def _validate(schema, value, path, problems):
             map(str, schema['enum']))
         return value
     if kind == 'string':
-        return _validate_string(schema, value, key, problems)
+        value = _validate_string(schema, value, key, problems)
+        if isinstance(value, Decimal) and key not in problems:
+            _validate_number(schema, value, key, problems)
+        return value
     elif kind in {'integer', 'number'}:
-        if 'minimum' in schema and value < schema['minimum']:
-            problems[key] = f"must be at least {schema['minimum']}"
-        elif 'maximum' in schema and value > schema['maximum']:
-            problems[key] = f"must be at most {schema['maximum']}"
         if kind == 'number' and not isinstance(value, Decimal):
             value = Decimal(str(value))
+        _validate_number(schema, value, key, problems)
         return value
     elif kind == 'array':
         if 'minItems' in schema and len(value) < schema['minItems']:
@@ -203,7 +263,30 @@ def _validate(schema, value, path, problems):
     return value
 
 
+def _validate_number(schema, value, key, problems):
+    if isinstance(value, Decimal) and not value.is_finite():
+        problems[key] = "must be a finite number"
+    elif 'minimum' in schema and value < schema['minimum']:
+        problems[key] = f"must be at least {schema['minimum']}"
+    elif 'maximum' in schema and value > schema['maximum']:
+        problems[key] = f"must be at most {schema['maximum']}"
+    elif 'multipleOf' in schema:
+        step = Decimal(str(schema['multipleOf']))
+        # Exact whatever the magnitude: the bounds were checked above
+        with decimal_.localcontext(prec=100):
+            if value % step:
+                problems[key] = f"must be a multiple of {step}"
+
+
+# What PostgreSQL text cannot hold: NUL, and UTF-16 surrogates (JSON's
+# \ud800 escapes alone, not valid Unicode)
+_UNSTORABLE_RE = re.compile('[\x00\ud800-\udfff]')
+
+
 def _validate_string(schema, value, key, problems):
+    if _UNSTORABLE_RE.search(value):
+        problems[key] = "must not contain NUL characters or lone surrogates"
+        return value
     if 'minLength' in schema and len(value) < schema['minLength']:
         if schema['minLength'] == 1:
             problems[key] = "must not be empty"
@@ -225,9 +308,17 @@ def _validate_string(schema, value, key, problems):
         elif format_ == 'date':
             return dt.date.fromisoformat(value)
         elif format_ == 'date-time':
-            return dt.datetime.fromisoformat(value)
+            value = dt.datetime.fromisoformat(value)
+            if value.tzinfo is not None:
+                # Tryton's timestamps are naive, in UTC
+                value = value.astimezone(dt.timezone.utc).replace(
+                    tzinfo=None)
+            return value
         elif format_ == 'decimal':
-            return Decimal(value)
+            value = Decimal(value)
+            if not value.is_finite():
+                raise ValueError
+            return value
     except (ValueError, ArithmeticError):
         problems[key] = {
             'email': "must be a valid e-mail address",

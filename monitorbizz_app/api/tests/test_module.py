@@ -86,6 +86,68 @@ class SchemaTestCase(unittest.TestCase):
                 schema.check(bad)
 
 
+class BoundsTestCase(unittest.TestCase):
+    "Every input is bounded"
+
+    AMOUNT = schema.decimal(2, schema.MAX_AMOUNT)
+
+    def problem(self, schema_, value):
+        with self.assertRaises(schema.Invalid) as cm:
+            schema.validate(schema_, value)
+        return cm.exception.problems['body']
+
+    def test_ids(self):
+        "Ids fit PostgreSQL's INTEGER, from 1"
+        self.assertEqual(schema.validate(schema.ID, 2 ** 31 - 1), 2 ** 31 - 1)
+        for value in [0, -1, 2 ** 31, 2 ** 63]:
+            with self.subTest(value=value):
+                self.assertTrue(self.problem(schema.ID, value))
+
+    def test_decimals(self):
+        "Numbers and decimal strings within range and digits"
+        for value in [Decimal('12.34'), '12.34', 0, '999999999999']:
+            with self.subTest(value=value):
+                self.assertEqual(schema.validate(self.AMOUNT, value),
+                    Decimal(str(value)))
+        for value in [Decimal('1E+30'), 10 ** 30, '1' + '0' * 30,
+                Decimal('1.234567890123456789012345678901'), '0.001',
+                -1, '-1', 'NaN', 'Infinity', '1e3', ' 1']:
+            with self.subTest(value=value):
+                self.assertTrue(self.problem(self.AMOUNT, value))
+
+    def test_texts_storable(self):
+        "NUL and lone surrogates are refused"
+        for value in ['a\x00b', '\ud800']:
+            with self.subTest(value=value):
+                self.assertTrue(self.problem({'type': 'string'}, value))
+
+    def test_date_time_utc(self):
+        "Date-times with an offset become naive UTC, as Tryton's"
+        self.assertEqual(schema.validate(
+                {'type': 'string', 'format': 'date-time'},
+                '2026-11-16T12:00:00+05:30'), dt.datetime(2026, 11, 16, 6, 30))
+        response = framework.json_response(
+            {'at': dt.datetime(2026, 11, 16, 6, 30)})
+        self.assertEqual(json.loads(response.get_data()),
+            {'at': '2026-11-16T06:30:00Z'})
+
+    def test_unbounded_refused(self):
+        "A request schema with an unbounded number cannot be declared"
+        for bad in [
+                {'type': 'integer'},
+                {'type': 'number', 'minimum': 0},
+                {'type': 'object', 'properties': {
+                        'x': {'type': ['integer', 'null'], 'maximum': 3}}},
+                {'type': 'array', 'items': {'type': 'number'}},
+                {'type': 'string', 'format': 'decimal'},
+                ]:
+            with self.subTest(schema=bad), self.assertRaises(ValueError):
+                schema.check_bounded(bad)
+        schema.check_bounded({'type': 'object', 'properties': {
+                    'x': schema.NULLABLE_ID, 'y': self.AMOUNT,
+                    'z': {'type': 'integer', 'enum': [1, 2]}}})
+
+
 class JSONTestCase(unittest.TestCase):
     "Answers in JSON"
 
@@ -143,7 +205,7 @@ class OpenAPITestCase(unittest.TestCase):
         self.assertEqual(openapi_path('/api/x/<int:id>/y/<name>'), (
                 '/api/x/{id}/y/{name}', [
                     {'name': 'id', 'in': 'path', 'required': True,
-                        'schema': {'type': 'integer'}},
+                        'schema': schema.ID},
                     {'name': 'name', 'in': 'path', 'required': True,
                         'schema': {'type': 'string'}},
                     ]))
