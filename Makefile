@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run init install system web browser test bench constraints clean-db
+.PHONY: run init install system web browser test test-fast bench constraints clean-db
 
 run: install system web
 	$(PY) scripts/run.py --host $(HOST) --port $(PORT)
@@ -18,22 +18,31 @@ install: $(VENV)/.monitorbizz-installed
 
 $(VENV)/.monitorbizz-installed: pyproject.toml constraints.txt
 	@echo "==> Installing Python packages into $(VENV) (pinned in constraints.txt)"
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
-	touch $@
+	@set -e; started=$$(date +%s); set -x; \
+	test -x $(PY) || $(PYTHON) -m venv $(VENV); \
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'; \
+	touch $@; set +x; \
+	echo "==> Python packages installed in $$(( $$(date +%s) - started )) s"
 
 web:
-	scripts/setup_web.sh
+	@started=$$(date +%s); scripts/setup_web.sh && \
+	echo "==> Web client ready in $$(( $$(date +%s) - started )) s"
 
 # Debian packages: Pango and fonts for PDFs; chromium for browser tests.
 system:
 	scripts/install_system_packages.sh pdf
 
 browser:
-	scripts/install_system_packages.sh browser
+	@started=$$(date +%s); scripts/install_system_packages.sh browser && \
+	echo "==> Chromium ready in $$(( $$(date +%s) - started )) s"
 
+# The whole suite, both cores (CI runs it); prints the time of each step.
 test: install web browser
 	$(PY) scripts/run_tests.py
+
+# While developing: unit tests and the API tests against one live server.
+test-fast: install web
+	$(PY) scripts/run_tests.py --fast
 
 # Schemathesis over the whole /api on a live trytond and a fresh business:
 # no server error, every answer as the OpenAPI document declares it.

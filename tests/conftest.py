@@ -61,54 +61,68 @@ def _drop_template(cursor, name, force=False):
             + (' WITH (FORCE)' if force else ''))
 
 
-def _demo_database(tmp_dir):
-    """Return the name of a fresh copy of the demo database."""
-    name = f'mbz_live_{uuid.uuid4().hex[:8]}'
+def demo_template(tmp_dir):
+    """Build the demo database of this source version once (concurrent
+    builders: the first one wins); return its PostgreSQL template or its
+    SQLite file."""
     template = f'mbz_demo_{KEY}'
     config_file = os.path.join(tmp_dir, 'build.conf')
     os.makedirs(CACHE, exist_ok=True)
     run.write_config(config_file, '127.0.0.1', 0, CACHE, uri=URI)
-    if IS_POSTGRESQL:
-        import psycopg
-        with _pg_admin() as conn, conn.cursor() as cursor:
-            # Templates of older sources in the same namespace (make test's
-            # are bare hashes) are dropped; other namespaces are left alone.
-            cursor.execute("SELECT datname FROM pg_database "
-                "WHERE datname LIKE 'mbz\\_demo\\_%%' AND datname != %s",
-                (template,))
-            prefix = 'mbz_demo_' if KEY == HASH else f'mbz_demo_{NAMESPACE}_'
-            stale_names = [(n,) for n, in cursor.fetchall()
-                if n.startswith(prefix) and re.fullmatch(
-                    r'[0-9a-f]{16}', n[len(prefix):])]
-            for stale, in stale_names:
-                try:
-                    _drop_template(cursor, stale)
-                except psycopg.errors.ObjectInUse:
-                    pass  # another test run is using it
-            if not _pg_exists(cursor, template):
-                # Concurrent runs each build their own copy; first wins.
-                building = f'{template}_b{os.getpid()}'
-                _drop_template(cursor, building)
-                # A template is left out of Tryton's database list, whose
-                # check of each database would wait on this build's locks
-                # (the web client's login of other runs would hang).
-                cursor.execute(
-                    f'CREATE DATABASE "{building}" IS_TEMPLATE true')
-                run.build_database(config_file, building)
-                if _pg_exists(cursor, template):
-                    _drop_template(cursor, building, force=True)
-                else:
-                    cursor.execute(
-                        f'ALTER DATABASE "{building}" RENAME TO "{template}"')
-            cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    else:
+    if not IS_POSTGRESQL:
         cached = os.path.join(CACHE, 'demo.sqlite')
         if not os.path.exists(cached):
             building = os.path.join(CACHE, 'demo_building.sqlite')
             open(building, 'wb').close()
             run.build_database(config_file, 'demo_building')
             os.replace(building, cached)
-        shutil.copy(cached, os.path.join(tmp_dir, f'{name}.sqlite'))
+        return cached
+    import psycopg
+    with _pg_admin() as conn, conn.cursor() as cursor:
+        # Templates of older sources in the same namespace (make test's
+        # are bare hashes) are dropped; other namespaces are left alone.
+        cursor.execute("SELECT datname FROM pg_database "
+            "WHERE datname LIKE 'mbz\\_demo\\_%%' AND datname != %s",
+            (template,))
+        prefix = 'mbz_demo_' if KEY == HASH else f'mbz_demo_{NAMESPACE}_'
+        stale_names = [(n,) for n, in cursor.fetchall()
+            if n.startswith(prefix) and re.fullmatch(
+                r'[0-9a-f]{16}', n[len(prefix):])]
+        for stale, in stale_names:
+            try:
+                _drop_template(cursor, stale)
+            except psycopg.errors.ObjectInUse:
+                pass  # another test run is using it
+        if not _pg_exists(cursor, template):
+            building = f'{template}_b{os.getpid()}'
+            _drop_template(cursor, building)
+            # A template is left out of Tryton's database list, whose
+            # check of each database would wait on this build's locks
+            # (the web client's login of other runs would hang).
+            cursor.execute(
+                f'CREATE DATABASE "{building}" IS_TEMPLATE true')
+            try:
+                run.build_database(config_file, building)
+            except BaseException:
+                _drop_template(cursor, building, force=True)
+                raise
+            if _pg_exists(cursor, template):
+                _drop_template(cursor, building, force=True)
+            else:
+                cursor.execute(
+                    f'ALTER DATABASE "{building}" RENAME TO "{template}"')
+    return template
+
+
+def _demo_database(tmp_dir):
+    """Return the name of a fresh copy of the demo database."""
+    name = f'mbz_live_{uuid.uuid4().hex[:8]}'
+    template = demo_template(tmp_dir)
+    if IS_POSTGRESQL:
+        with _pg_admin() as conn, conn.cursor() as cursor:
+            cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    else:
+        shutil.copy(template, os.path.join(tmp_dir, f'{name}.sqlite'))
     return name
 
 
