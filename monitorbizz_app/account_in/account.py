@@ -1,6 +1,9 @@
+from decimal import ROUND_HALF_UP, Decimal
+
 from trytond.cache import Cache
 from trytond.i18n import gettext
 from trytond.model import fields
+from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool, PoolMeta
 from trytond.rpc import RPC
 from trytond.transaction import Transaction
@@ -57,6 +60,20 @@ class GSTTaxableMixin:
     __slots__ = ()
 
     @fields.depends('currency')
+    def _compute_tax_line(self, amount, base, tax):
+        taxline = super()._compute_tax_line(amount, base, tax)
+        # A tax invoice prints each line's taxable value to the paisa and
+        # the GST on it: the GST is taken on the rounded value (as the
+        # customer checks it), halves up as the GST Act rounds tax.
+        # Rounded per line, the document's GST is the sum of its lines'
+        # whatever the tax rounding of the company.
+        if (self.currency and tax.type == 'percentage'
+                and is_gst_tax(tax)):
+            taxline.amount = self.currency.round(
+                taxline.base * tax.rate, rounding=ROUND_HALF_UP)
+        return taxline
+
+    @fields.depends('currency')
     def _round_taxes(self, taxes):
         if not self.currency:
             return super()._round_taxes(taxes)
@@ -69,6 +86,39 @@ class GSTTaxableMixin:
             else:
                 others[key] = taxline
         super()._round_taxes(others)
+
+
+class GSTLineMixin:
+    "The GST heads of a taxable line, as its document prints them"
+    __slots__ = ()
+    cgst_amount = fields.Function(Monetary(
+            "CGST", currency='currency', digits='currency'),
+        'get_gst_amounts')
+    sgst_amount = fields.Function(Monetary(
+            "SGST", currency='currency', digits='currency'),
+        'get_gst_amounts')
+    igst_amount = fields.Function(Monetary(
+            "IGST", currency='currency', digits='currency'),
+        'get_gst_amounts')
+
+    @classmethod
+    def get_gst_amounts(cls, lines, names):
+        amounts = {n: {} for n in names}
+        for line in lines:
+            values = line.gst_amounts()
+            for name in names:
+                amounts[name][line.id] = values[name]
+        return amounts
+
+    def gst_amounts(self):
+        "{'cgst_amount', 'sgst_amount', 'igst_amount'}: the line's GST"
+        values = {f'{h}_amount': Decimal(0) for h in GST_HEADS}
+        if self.type == 'line':
+            for taxline in self._get_taxes().values():
+                head = gst_head(taxline.tax)
+                if head:
+                    values[f'{head}_amount'] += taxline.amount
+        return values
 
 
 class TaxRule(metaclass=PoolMeta):

@@ -3,7 +3,7 @@ from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 
-from .account import MODULE, GSTTaxableMixin, is_gst_tax
+from .account import MODULE, GSTLineMixin, GSTTaxableMixin, is_gst_tax
 from .exceptions import GSTError
 from .product import HSNSACMixin
 
@@ -39,7 +39,8 @@ class Invoice(GSTTaxableMixin, metaclass=PoolMeta):
                             invoice=invoice.rec_name))
 
 
-class InvoiceLine(HSNSACMixin, GSTTaxableMixin, metaclass=PoolMeta):
+class InvoiceLine(
+        HSNSACMixin, GSTLineMixin, GSTTaxableMixin, metaclass=PoolMeta):
     __name__ = 'account.invoice.line'
     hsn_sac = fields.Char("HSN/SAC",
         states={

@@ -3,7 +3,7 @@ from trytond.model import fields
 from trytond.pool import PoolMeta
 from trytond.pyson import Eval
 
-from .account import GSTTaxableMixin
+from .account import GSTLineMixin, GSTTaxableMixin
 from .product import HSNSACMixin
 
 
@@ -11,7 +11,8 @@ class Sale(GSTTaxableMixin, metaclass=PoolMeta):
     __name__ = 'sale.sale'
 
 
-class Line(HSNSACMixin, GSTTaxableMixin, metaclass=PoolMeta):
+class Line(
+        HSNSACMixin, GSTLineMixin, GSTTaxableMixin, metaclass=PoolMeta):
     __name__ = 'sale.line'
     hsn_sac = fields.Char("HSN/SAC",
         states={

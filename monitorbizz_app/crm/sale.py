@@ -27,7 +27,7 @@ from trytond.rpc import RPC
 from trytond.sendmail import send_message_transactional
 from trytond.transaction import Transaction, without_check_access
 
-from ..account_in.account import gst_head
+from ..account_in.account import GST_HEADS, gst_head
 from .exceptions import CreditLimitExceeded, CrmError, QuotationStateError
 from .words import rupees_in_words
 
@@ -653,6 +653,13 @@ def gst_rate(taxes):
     return (rate * 100).quantize(Decimal('0.01'))
 
 
+def gst_heads(lines):
+    "The GST heads of the lines' taxes: cgst and sgst, igst or all three"
+    heads = {gst_head(child) for line in lines for tax in line.taxes
+        for child in (list(tax.childs) or [tax])}
+    return [h for h in GST_HEADS if h in heads]
+
+
 class QuotationReport(Report):
     __name__ = 'sale.sale.quotation'
 
@@ -661,6 +668,7 @@ class QuotationReport(Report):
         context = super().get_context(records, header, data)
         context['document_title'] = 'Quotation'
         context['gst'] = gst_rate
+        context['gst_heads'] = gst_heads
         context['item_type'] = item_type
         context['logo_data'] = _logo_data
         return context
