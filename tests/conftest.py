@@ -25,6 +25,7 @@ for folder in ['scripts', 'fixtures']:
 import run  # noqa: E402 (scripts/run.py)
 from load_demo import read_data  # noqa: E402
 from run_tests import source_hash  # noqa: E402
+from test_worker import Analyzer, analyze  # noqa: E402
 
 URI = os.environ.get('TRYTOND_DATABASE__URI', 'sqlite://')
 IS_POSTGRESQL = URI.startswith('postgresql')
@@ -102,13 +103,15 @@ def demo_template(tmp_dir):
             cursor.execute(
                 f'CREATE DATABASE "{building}" IS_TEMPLATE true')
             try:
-                run.build_database(config_file, building)
+                with Analyzer(building):
+                    run.build_database(config_file, building)
             except BaseException:
                 _drop_template(cursor, building, force=True)
                 raise
             if _pg_exists(cursor, template):
                 _drop_template(cursor, building, force=True)
             else:
+                analyze(building, catalogs=False)
                 cursor.execute(
                     f'ALTER DATABASE "{building}" RENAME TO "{template}"')
     return template
