@@ -223,7 +223,11 @@ def live_server(tmp_path_factory, smtp):
     process = subprocess.Popen(
         [os.path.join(run.BIN, 'trytond'), '-c', config_file,
             '-d', database],
-        env={**os.environ, 'TRYTOND_EMAIL__URI': smtp.uri},
+        # A pool keeps its connections for 10 minutes after a burst (up to
+        # 64 by default): make test runs two servers side by side on one
+        # PostgreSQL (max_connections 100 by default).
+        env={**os.environ, 'TRYTOND_EMAIL__URI': smtp.uri,
+            'TRYTOND_DATABASE__MAXCONN': '32'},
         stdout=log, stderr=subprocess.STDOUT)
     url = f'http://127.0.0.1:{port}/'
     try:
