@@ -3,6 +3,9 @@ SQLite database with the demo workshop on first use, then run trytond with
 the web client.
 
 Used by `make run`; HOST, PORT and MONITORBIZZ_DATABASE override the defaults.
+trytond answers requests on several threads; on SQLite its transactions
+that write queue for the database's write lock
+(monitorbizz_app/business/sqlite.py says why), reads do not wait.
 """
 import argparse
 import os

@@ -384,11 +384,18 @@ _CONTENTION = {'55P03', '40001'}
 LOCK_WAIT = 30
 
 
+# SQLite's SQLITE_BUSY and SQLITE_LOCKED (primary result codes): another
+# writer kept the database beyond the busy timeout (business/sqlite.py)
+_SQLITE_CONTENTION = {5, 6}
+
+
 def _contention(exception):
     "Whether the database error is another transaction holding the lock"
     code = (getattr(exception, 'pgcode', None)
         or getattr(exception, 'sqlstate', None))
-    return code in _CONTENTION
+    sqlite_code = getattr(exception, 'sqlite_errorcode', None)
+    return code in _CONTENTION or (sqlite_code is not None
+        and (sqlite_code & 0xff) in _SQLITE_CONTENTION)
 
 
 def run_in_transaction(database, user, func, readonly=False, context=None,
@@ -443,6 +450,18 @@ def run_in_transaction(database, user, func, readonly=False, context=None,
                     transaction.tasks.clear()
                     count += 1
                     logger.debug("Retry: %i", count)
+                    continue
+                raise api_error(e, field_names) from e
+            except SQLConstraintError as e:
+                # A unique value taken by a request committed meanwhile:
+                # run again on what it stored (a true duplicate is still
+                # refused, after the retries)
+                if (not readonly and count < retry
+                        and _unique_violation(e.message)):
+                    transaction.rollback()
+                    transaction.tasks.clear()
+                    count += 1
+                    logger.debug("Retry on unique clash: %i", count)
                     continue
                 raise api_error(e, field_names) from e
             except Exception as e:

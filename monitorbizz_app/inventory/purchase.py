@@ -271,8 +271,13 @@ class Purchase(metaclass=PoolMeta):
         pool = Pool()
         Move = pool.get('stock.move')
         Lot = pool.get('stock.lot')
+        Line = pool.get('purchase.line')
         Shipment = pool.get('stock.shipment.in')
         Date = pool.get('ir.date')
+        # Tryton restarts the transaction to take the lock before any read:
+        # a receipt of the same line at the same time waits, then is checked
+        # against this one's quantities
+        Line.lock(sorted({r['line'] for r in receipts}, key=int))
         if self.state not in {'processing', 'confirmed'}:
             raise InventoryError(gettext(
                     'monitorbizz_inventory.msg_receipt_not_confirmed',
@@ -396,6 +401,8 @@ class ShipmentIn(metaclass=PoolMeta):
             for move in shipment.incoming_moves:
                 if isinstance(move.origin, PurchaseLine):
                     lines[move.origin.id] = move.origin
+        # As receive_goods: one receipt of a line at a time
+        PurchaseLine.lock(sorted(lines))
         for line in lines.values():
             _, tolerance = purchase_settings(line.purchase.company.id)
             quantity = sum(Uom.compute_qty(m.unit, m.quantity, line.unit)

@@ -115,6 +115,18 @@ class Move(metaclass=PoolMeta):
         # Move.do saves each move done by itself
         super().write(*merge_writes(args))
 
+    @classmethod
+    def _assign_try_lock(cls, product_ids, location_ids, company_ids, date,
+            grouping):
+        """Lock the products too, as consumptions and scheduling do: every
+        path that takes stock (transfer, delivery, reservation, consumption)
+        checks availability under the same lock. Tryton restarts the
+        transaction to take it, so the quantities read after are current;
+        its own lock of the moves does not stop a concurrent insert."""
+        Pool().get('product.product').lock(sorted(product_ids))
+        super()._assign_try_lock(product_ids, location_ids, company_ids,
+            date, grouping)
+
 
 def merge_writes(args):
     """The (records, values) pairs of a write with the same values as one
