@@ -223,7 +223,9 @@ LINE = define('DocumentLine', {
             'tax_rate': {'type': 'string', 'format': 'decimal'},
             'discount_percent': {'type': 'string', 'format': 'decimal'},
             'hsn_sac': {'type': ['string', 'null']},
-            'total_price': MONEY,
+            'total_price': {**MONEY, 'description': "The line's taxable "
+                "value: quantity × unit_price less discount_percent, to "
+                "the paisa; its GST is taken on this value"},
             },
         })
 QUOTATION_STATUSES = ['draft', 'sent', 'accepted', 'rejected', 'expired']
@@ -245,13 +247,20 @@ QUOTATION_UPDATE = define('QuotationUpdate', {
         'description': "Draft quotations only; the fields to change",
         'properties': _QUOTATION_INPUT})
 _AMOUNTS = {
-    'subtotal': MONEY,
-    'discount_amount': MONEY,
-    'tax_amount': MONEY,
-    'cgst_amount': MONEY,
-    'sgst_amount': MONEY,
-    'igst_amount': MONEY,
-    'total_amount': MONEY,
+    'subtotal': {**MONEY, 'description': "Taxable value after discount: "
+        "the sum of the lines' total_price, without the shipping charge"},
+    'discount_amount': {**MONEY, 'description': "Informative: the "
+        "discount already deducted in subtotal (not to deduct again)"},
+    'tax_amount': {**MONEY, 'description': "cgst_amount + sgst_amount + "
+        "igst_amount"},
+    'cgst_amount': {**MONEY, 'description': "Sum of the lines' CGST, each "
+        "rate/2 of the line's taxable value rounded to the paisa"},
+    'sgst_amount': {**MONEY, 'description': "Sum of the lines' SGST "
+        "(equal to CGST on every line)"},
+    'igst_amount': {**MONEY, 'description': "Sum of the lines' IGST, each "
+        "the rate of the line's taxable value rounded to the paisa"},
+    'total_amount': {**MONEY, 'description': "subtotal + shipping "
+        "charge (orders) + tax_amount"},
     'total_in_words': {'type': ['string', 'null']},
     }
 _QUOTATION_FIELDS = {
