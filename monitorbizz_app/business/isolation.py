@@ -1,9 +1,12 @@
 """Tenant isolation: Tryton shares parties, products, locations, lots, BOMs
 and routings across companies; Monitorbizz gives each a business and record
 rules (isolation.xml) make them invisible and unwritable from any other."""
+from sql.conditionals import Coalesce, NullIf
+from sql.operators import Equal
+
 from trytond.cache import Cache
 from trytond.i18n import gettext
-from trytond.model import ModelSQL, fields
+from trytond.model import Exclude, ModelSQL, fields
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If
@@ -94,14 +97,50 @@ class Routing(BusinessMixin, metaclass=PoolMeta):
     __name__ = 'production.routing'
 
 
+def _per_business(cls, name, constraint, message):
+    """Replace the platform-wide constraint `name` by `constraint`, the same
+    within one business: a refusal must not tell what another business
+    holds"""
+    cls._sql_constraints = [c for c in cls._sql_constraints
+        if c[0] != name] + [(f'{name}_company', constraint, message)]
+
+
 class ProductCategory(BusinessMixin, metaclass=PoolMeta):
     "Each business sorts its items (and their GST accounts) its own way"
     __name__ = 'product.category'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        _per_business(cls, 'code_unique',
+            Exclude(t, (NullIf(t.code, ''), Equal), (t.company, Equal)),
+            'monitorbizz_business.msg_product_category_code_unique')
+
+    @classmethod
+    def __register__(cls, module):
+        super().__register__(module)
+        # Tryton keeps the constraints it no longer declares
+        cls.__table_handler__(module).drop_constraint('code_unique')
 
 
 class PartyCategory(BusinessMixin, metaclass=PoolMeta):
     "Customer and vendor tags of a business"
     __name__ = 'party.category'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        _per_business(cls, 'name_parent_exclude',
+            Exclude(t, (t.name, Equal), (Coalesce(t.parent, -1), Equal),
+                (t.company, Equal)),
+            'monitorbizz_business.msg_party_category_name_unique')
+
+    @classmethod
+    def __register__(cls, module):
+        super().__register__(module)
+        cls.__table_handler__(module).drop_constraint('name_parent_exclude')
 
 
 class RoutingOperation(BusinessMixin, metaclass=PoolMeta):

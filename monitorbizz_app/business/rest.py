@@ -14,6 +14,10 @@ in two ways that break tenant isolation:
   relation tables such as res.user-company.company): they have neither
   access rights nor record rules of their own. The guard answers 403 for
   them, as JSON-RPC does.
+- the action route without an id passes the body as keyword arguments:
+  the methods JSON-RPC gives records (`instantiate`: copy, export_data,
+  buttons...) would get plain ids, never checked (access.py). The guard
+  answers 403 for them: their records go in the path.
 
 The guard wraps the REST rules of trytond's WSGI application once, when the
 module is imported (trytond imports every module at pool start-up).
@@ -72,6 +76,19 @@ def _check_published(request, pool, view_args):
         abort(HTTPStatus.FORBIDDEN)
 
 
+def _check_action(pool, view_args):
+    """Refuse the methods taking records on the action route without id:
+    REST passes the body as keyword arguments, so their records would be
+    plain ids that JSON-RPC's RPC.convert never made nor checked"""
+    try:
+        Model = pool.get(view_args['name'])
+    except KeyError:
+        return
+    rpc = Model.__rpc__.get(view_args['action'])
+    if rpc is not None and rpc.instantiate is not None:
+        abort(HTTPStatus.FORBIDDEN)
+
+
 def _guard(rule):
     endpoint = rule.endpoint
     # endpoint is with_pool(inner): check inside with_pool, once the
@@ -79,11 +96,15 @@ def _guard(rule):
     inner = endpoint.__wrapped__
     model_route = ('/rest/model/' in rule.rule
         and '<action>' not in rule.rule)
+    action_route = ('/rest/model/' in rule.rule and '<action>' in rule.rule
+        and '<int:id>' not in rule.rule)
 
     @wraps(inner)
     def checked(request, pool, **view_args):
         if model_route:
             _check_published(request, pool, view_args)
+        elif action_route:
+            _check_action(pool, view_args)
         return inner(request, pool, **view_args)
     checked_with_pool = with_pool(checked)
 

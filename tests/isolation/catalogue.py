@@ -109,6 +109,7 @@ def read(query):
             if path.endswith('.company') or path == 'company':
                 rule_paths.setdefault(model, []).append(path)
     return {
+        'actions': _actions(query),
         'company_models': sorted({m for m, f in many2one.items()
                 if f.get('company') == 'company.company'}),
         'many2one': many2one,
@@ -118,7 +119,33 @@ def read(query):
         }
 
 
-EMPTY = {'company_models': [], 'many2one': {}, 'texts': {}, 'rule_paths': {},
+def _actions(query):
+    """{model: {'button': names, 'report': report names, 'wizard': wizard
+    names}} the desk offers on the records of each model"""
+    actions = {}
+    rows = [('button', m, n) for m, n in query(
+            "SELECT model, name FROM ir_model_button WHERE active")]
+    rows += [('report', m, n) for m, n in query(
+            "SELECT r.model, r.report_name FROM ir_action_report r "
+            "JOIN ir_action a ON a.id = r.action "
+            "WHERE r.model IS NOT NULL AND a.active")]
+    # Wizards run from a record (its action and relate menus)
+    rows += [('wizard', m.split(',')[0], n) for m, n in query(
+            "SELECT k.model, w.wiz_name FROM ir_action_keyword k "
+            "JOIN ir_action_wizard w ON w.action = k.action "
+            "JOIN ir_action a ON a.id = k.action "
+            "WHERE k.model LIKE %s AND a.active", ('%,-1',))]
+    for kind, model, name in rows:
+        names = actions.setdefault(model, {}).setdefault(kind, [])
+        if name not in names:
+            names.append(name)
+    for kinds in actions.values():
+        for names in kinds.values():
+            names.sort()
+    return actions
+
+
+EMPTY = {'actions': {}, 'company_models': [], 'many2one': {}, 'texts': {}, 'rule_paths': {},
     'columns': {}}
 
 

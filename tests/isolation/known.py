@@ -16,6 +16,9 @@ PROTOCOLS = ('jsonrpc', 'rest')
 
 # (reason, models, operations, protocols) of test_isolation.py
 MODEL_BUGS = []
+# test_methods.py: (model, method, protocol) -> reason; method is a generic
+# method or '<button|report|wizard>:<name>'
+METHOD_BUGS = {}
 # test_business_api.py: (name, protocol) -> reason
 RPC_BUGS = {}
 # test_references.py: case -> reason
@@ -38,6 +41,10 @@ def xfail(reason):
 def model_marks(model, operation, protocol):
     reason = _BY_CASE.get((model, operation, protocol))
     return [xfail(reason)] if reason else []
+
+
+def method_marks(model, method, protocol):
+    return marks(METHOD_BUGS.get((model, method, protocol)))
 
 
 def marks(reason, condition=True):
