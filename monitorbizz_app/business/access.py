@@ -21,7 +21,8 @@ RPC.convert is wrapped once, at import: the records it made, and those a
 dict of values points at (on_change, pre_validate), are refused unless the
 user's read rules select them in SQL. ExportRuleMixin (registered on every
 ModelStorage) checks in SQL, level by level, the records export_data
-reaches, whatever calls it (export_data_domain, REST actions).
+reaches, whatever calls it (export_data_domain, REST actions), and the ids
+history_revisions is given (a plain list, not made by RPC.convert).
 """
 from collections import defaultdict
 
@@ -137,6 +138,14 @@ class ExportRuleMixin:
         if transaction.user and transaction.check_access:
             cls._check_export_rules(records, fields_names)
         return super().export_data(records, fields_names, header=header)
+
+    @classmethod
+    def history_revisions(cls, ids):
+        "Revisions (dates and authors) of the records the user reads only"
+        transaction = Transaction()
+        if transaction.user and transaction.check_access:
+            check_read_rules(cls.browse(ids))
+        return super().history_revisions(ids)
 
     @classmethod
     def _check_export_rules(cls, records, fields_names):

@@ -245,19 +245,24 @@ def attack_search_count(attack):
 
 
 def attack_export_data(attack):
+    """Y's records are not exported: their own fields only (no path
+    through a related record whose rule would refuse), and with paths"""
     model, a, ids = attack.model, attack.a, attack.ids
-    names = _export_fields(model)
-    if attack.protocol == 'jsonrpc':
-        attack.refused('export_data', rpc(a, f'model.{model}.export_data',
-                ids, names, False))
-        attack.refused('export_data 1', rpc(a,
-                f'model.{model}.export_data', ids[-1:], names, False))
-    else:
-        for id_ in ids:
-            attack.refused(f'POST {id_}/export_data', rest_post(a, model,
-                    'export_data', {'fields_names': names}, id_))
-        attack.refused('POST export_data records', rest_post(a, model,
-                'export_data', {'records': ids, 'fields_names': names}))
+    own = ['id'] + _texts(model)
+    for names in [own, _export_fields(model)]:
+        if attack.protocol == 'jsonrpc':
+            attack.refused(f'export_data {names}', rpc(a,
+                    f'model.{model}.export_data', ids, names, False))
+            attack.refused(f'export_data 1 {names}', rpc(a,
+                    f'model.{model}.export_data', ids[-1:], names, False))
+        else:
+            for id_ in ids:
+                attack.refused(f'POST {id_}/export_data {names}', rest_post(
+                        a, model, 'export_data', {'fields_names': names},
+                        id_))
+            attack.refused(f'POST export_data records {names}', rest_post(
+                    a, model, 'export_data',
+                    {'records': ids, 'fields_names': names}))
 
 
 def attack_export_data_domain(attack):
