@@ -59,7 +59,8 @@ def _check_model(name, ids):
     found = set()
     with without_check_access(), \
             Transaction().set_context(active_test=False):
-        for sub_ids in grouped_slice(sorted(ids)):
+        for sub_ids in grouped_slice(
+                sorted(ids), Transaction().database.IN_MAX):
             found.update(map(int, Model_.search(
                         [('id', 'in', list(sub_ids)), domain], order=[])))
     wrong = sorted(ids - found)
