@@ -26,6 +26,7 @@ history_revisions is given (a plain list, not made by RPC.convert).
 """
 from collections import defaultdict
 
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import Model, ModelStorage
 from trytond.model.exceptions import AccessError
@@ -59,8 +60,7 @@ def _check_model(name, ids):
     found = set()
     with without_check_access(), \
             Transaction().set_context(active_test=False):
-        for sub_ids in grouped_slice(
-                sorted(ids), Transaction().database.IN_MAX):
+        for sub_ids in grouped_slice(sorted(ids), backend.MAX_QUERY_PARAMS):
             found.update(map(int, Model_.search(
                         [('id', 'in', list(sub_ids)), domain], order=[])))
     wrong = sorted(ids - found)
