@@ -211,6 +211,22 @@ def smtp():
         yield sink
 
 
+def wait_for_server(process, url, log_name, timeout=60):
+    "Wait until the trytond process answers url (its log named if not)"
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"trytond exited; see {log_name}")
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"trytond did not answer; see {log_name}")
+        time.sleep(0.3)
+
+
 @pytest.fixture(scope='session')
 def live_server(tmp_path_factory, smtp):
     tmp_dir = str(tmp_path_factory.mktemp('trytond'))
@@ -231,18 +247,7 @@ def live_server(tmp_path_factory, smtp):
         stdout=log, stderr=subprocess.STDOUT)
     url = f'http://127.0.0.1:{port}/'
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"trytond exited; see {log.name}")
-            try:
-                if requests.get(url, timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"trytond did not answer; see {log.name}")
-            time.sleep(0.3)
+        wait_for_server(process, url, log.name)
         yield LiveServer(url, database, config_file)
     finally:
         process.terminate()

@@ -20,7 +20,6 @@ import shutil
 import sqlite3
 import subprocess
 import threading
-import time
 from decimal import Decimal
 from urllib.parse import urlparse
 
@@ -89,18 +88,7 @@ def sqlite_server(tmp_path_factory, smtp):
         stdout=log, stderr=subprocess.STDOUT)
     url = f'http://127.0.0.1:{port}/'
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"trytond exited; see {log.name}")
-            try:
-                if requests.get(url, timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"trytond did not answer; see {log.name}")
-            time.sleep(0.3)
+        root.wait_for_server(process, url, log.name)
         yield root.LiveServer(url, name, config_file)
     finally:
         process.terminate()
