@@ -55,7 +55,7 @@ fuzz: install
 
 # Benchmarks (figures printed as JSON); never part of make test.
 # Every benchmark runs and prints its figures; a missed target fails the whole.
-BENCHMARKS = bench_provision bench_inventory bench_manufacturing bench_run
+BENCHMARKS = bench_provision bench_inventory bench_manufacturing bench_run bench_load
 bench: install
 	@status=0; for bench in $(BENCHMARKS); do \
 	    echo "==> scripts/$$bench.py"; \
@@ -68,3 +68,17 @@ constraints: install
 
 clean-db:
 	rm -f var/db/*.sqlite
+
+# Production: gunicorn with WORKERS processes, trytond-cron and trytond-worker
+# on PostgreSQL (TRYTOND_DATABASE_URI); README "Running in production".
+.PHONY: serve backup restore
+serve: install web
+	$(PY) scripts/serve.py --host $(HOST) --port $(PORT)
+
+# pg_dump (custom format) and the attachment store, in one file under var/backups
+backup: install
+	$(PY) scripts/backup.py backup
+
+# Into a new database: make restore FILE=var/backups/<file> [DATABASE=name]
+restore: install
+	$(PY) scripts/backup.py restore "$(FILE)" $(if $(DATABASE),--database "$(DATABASE)")

@@ -76,14 +76,15 @@ ACTIVATION_STAGES = [
     ]
 
 
-def build_database(config_file, name, echo=say):
+def build_database(config_file, name, echo=say, password=ADMIN_PASSWORD):
     """Activate every Monitorbizz module in the (existing, empty) database
-    and load the demo workshop, reporting progress through ``echo``."""
+    and load the demo workshop, reporting progress through ``echo``; the
+    administrator gets password (given to trytond-admin in a file)."""
     started = time.monotonic()
     echo("==> Creating the database (all Tryton modules Monitorbizz uses); "
         "this takes a minute the first time")
     with tempfile.NamedTemporaryFile('w', delete=False) as passfile:
-        passfile.write(ADMIN_PASSWORD)
+        passfile.write(password)
     env = dict(os.environ, TRYTONPASSFILE=passfile.name)
     loaded = set()
     # trytond logs "<module> load [file]" while it installs each module.

@@ -8,4 +8,4 @@ only for the database of [monitorbizz] database, where this module must be
 activated.
 """
 from . import (  # noqa: F401
-    auth, businesses, crm, inventory, manufacturing, openapi)
+    auth, businesses, crm, health, inventory, manufacturing, openapi)
