@@ -299,7 +299,10 @@ def main(argv=None):
             '--worker-class', 'gthread' if args.threads > 1 else 'sync',
             '--threads', str(args.threads),
             '--timeout', str(REQUEST_TIMEOUT + 30),
-            '--name', 'monitorbizz'],
+            '--name', 'monitorbizz',
+            # gunicorn's control socket is one path per user: two servers
+            # of the machine would take each other's
+            '--no-control-socket'],
         'cron': [os.path.join(BIN, 'trytond-cron'), '-c', args.config,
             '-d', args.database, '-n', '1'],
         'worker': [os.path.join(BIN, 'trytond-worker'), '-c', args.config,

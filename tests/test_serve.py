@@ -3,15 +3,16 @@ trytond-cron and trytond-worker, on a copy of the demo workshop.
 
 Each answer names the worker process that made it (X-Monitorbizz-Worker,
 set by etc/gunicorn.conf.py for tests only), so that the test sees what
-one worker wrote read through the other: the owner switches to a new
-business through one worker, and the other, whose cache of the owner's
-preferences was warm with the old business, lists the customers of the new
-one (Tryton's cache invalidation through PostgreSQL's notifications); the
+one worker wrote read through the other: the owner makes the operator a
+salesman through one worker, and the other, whose cache held the operator's
+groups, lets them create customers at once (Tryton's cache invalidation
+through PostgreSQL's notifications, [cache] clean_timeout = 0); the
 token of a login made on one worker is accepted and, once logged out, refused
 by the other; the reorder run of ir.cron, due, is run by trytond-cron;
 /api/health answers; Ctrl-C (SIGINT to the command's process group) leaves no
 process behind.
 """
+import base64
 import concurrent.futures
 import datetime as dt
 import json
@@ -71,19 +72,22 @@ class Served:
         with open(self.log_path) as fp:
             return fp.read()
 
-    def request(self, method, path, token=None, **kwargs):
-        headers = {'Authorization': f'Bearer {token}'} if token else {}
+    def request(self, method, path, token=None, headers=None, **kwargs):
+        headers = dict(headers or {})
+        if token:
+            headers['Authorization'] = f'Bearer {token}'
         # A connection per request: each may go to another worker
         return requests.request(method, self.url + path.lstrip('/'),
             headers=headers, timeout=60, **kwargs)
 
-    def on_other_worker(self, worker, method, path, token=None, tries=200):
+    def on_other_worker(self, worker, method, path, token=None, tries=200,
+            **kwargs):
         """Repeat the (read-only) request until a worker other than worker
         answers it, 4 at a time so that both workers are busy"""
         with concurrent.futures.ThreadPoolExecutor(4) as pool:
             for _ in range(tries // 4):
-                responses = list(pool.map(
-                    lambda _: self.request(method, path, token), range(4)))
+                responses = list(pool.map(lambda _: self.request(
+                            method, path, token, **kwargs), range(4)))
                 for response in responses:
                     if response.headers[WORKER] != worker:
                         return response
@@ -152,49 +156,69 @@ def test_health(served):
         'trytond' not in response.headers['Server'].lower())
 
 
-def test_desk_and_rpc_on_the_same_address(served):
+def test_desk_and_rpc_on_the_same_address(served, demo):
     desk = served.request('GET', '/')
-    assert desk.status_code == 200 and 'sao' in desk.text.lower()
-    rpc = served.request('POST', f'/{served.database}/rpc/',
-        json={'id': 1, 'method': 'common.server.version', 'params': []})
-    assert rpc.status_code == 200 and rpc.json()['result'].startswith('8.0')
+    assert desk.status_code == 200 and 'tryton' in desk.text.lower()
+    owner, = [u for u in demo['users'] if u['role'] == 'owner']
+    rpc = served.request('POST', f'/{served.database}/rpc/', json={
+            'id': 1, 'method': 'common.db.login',
+            'params': [owner['login'], {'password': owner['password']}, 'en']})
+    assert rpc.status_code == 200, rpc.text
+    user_id, key = rpc.json()['result'][:2]
+    session = base64.b64encode(
+        f"{owner['login']}:{user_id}:{key}".encode()).decode()
+    preferences = served.on_other_worker(rpc.headers[WORKER], 'POST',
+        f'/{served.database}/rpc/', headers={
+            'Authorization': f'Session {session}'}, json={
+            'id': 2, 'method': 'model.res.user.get_preferences',
+            'params': [True, {}]})
+    assert preferences.status_code == 200, preferences.text
+    assert preferences.json()['result']['company']
 
 
 def test_workers_see_each_others_writes(served, demo):
-    token, _ = login(served, demo)
-    # A second business of the owner, then both workers list the current
-    # one's customers: their caches hold the owner's preferences (the
-    # current business is in them)
-    response = served.request('POST', '/api/businesses', token,
-        json={'name': "Serve Test Works", 'state': 'IN-MH'})
-    assert response.status_code == 201, response.text
-    business = response.json()['id']
-    first = served.request('GET', '/api/crm/customers', token)
-    assert first.status_code == 200 and first.json()['total'] > 0
-    demo_customers = first.json()['total']
-    other = served.on_other_worker(first.headers[WORKER], 'GET',
-        '/api/crm/customers', token)
-    assert other.json()['total'] == demo_customers
-    workers = {first.headers[WORKER], other.headers[WORKER]}
-    assert len(workers) == 2
+    """The owner makes the operator a salesman through one worker; the
+    other, which had the operator's groups in its cache, lets them create
+    customers at once, and every customer created through one worker is
+    read through the other"""
+    owner, _ = login(served, demo)
+    operator, _ = login(served, demo, 'operator')
+    operator_email, = [u['login'] for u in demo['users']
+        if u['role'] == 'operator']
+    business = served.request('GET', '/api/auth/me', owner).json()[
+        'current_business']['id']
+    member, = [m for m in served.request('GET',
+            f'/api/businesses/{business}/members?limit=100', owner).json()[
+            'items'] if m['email'] == operator_email]
+    body = {'name': "Cross-worker Castings"}
+    # An operator may not create customers: both workers learn it (and
+    # cache the operator's groups)
+    refused = served.request('POST', '/api/crm/customers', operator,
+        json=body)
+    assert refused.status_code == 403, refused.text
+    refused = served.on_other_worker(refused.headers[WORKER], 'POST',
+        '/api/crm/customers', operator, json=body)
+    assert refused.status_code == 403, refused.text
 
-    switched = served.request('POST', f'/api/businesses/{business}/switch',
-        token)
-    assert switched.status_code == 200, switched.text
-    writer = switched.headers[WORKER]
-    created = served.request('POST', '/api/crm/customers', token,
-        json={'name': "Cross-worker Castings"})
-    assert created.status_code == 201, created.text
-    customer = created.json()
+    changed = served.request('PUT',
+        f"/api/businesses/{business}/members/{member['user_id']}", owner,
+        json={'role': 'sales'})
+    assert changed.status_code == 200, changed.text
+    writer = changed.headers[WORKER]
+    created = []
+    while not any(w != writer for w, _ in created):
+        assert len(created) < 40, "one worker answered every request"
+        response = served.request('POST', '/api/crm/customers', operator,
+            json=body)
+        # 403 would be a worker answering from its stale cache
+        assert response.status_code == 201, response.text
+        created.append((response.headers[WORKER], response.json()['id']))
 
-    # The other worker works in the new business at once
-    listed = served.on_other_worker(writer, 'GET', '/api/crm/customers',
-        token)
-    assert [c['id'] for c in listed.json()['items']] == [customer['id']]
-    read = served.on_other_worker(created.headers[WORKER], 'GET',
-        f"/api/crm/customers/{customer['id']}", token)
-    assert read.status_code == 200
-    assert read.json()['name'] == "Cross-worker Castings"
+    for worker, customer in created:
+        read = served.on_other_worker(worker, 'GET',
+            f'/api/crm/customers/{customer}', operator)
+        assert read.status_code == 200, read.text
+        assert read.json()['name'] == "Cross-worker Castings"
 
 
 def test_sessions_hold_across_workers(served, demo):
