@@ -1,0 +1,119 @@
+# This file is part of Monitorbizz.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""Property: the inventory valuation at a date is, item by item and in
+total, the quantity received minus issued up to that date times the item's
+cost price, computed here independently from the generated moves."""
+import datetime as dt
+import itertools
+from decimal import Decimal
+
+from hypothesis import given, settings, strategies as st
+
+from trytond.pool import Pool
+from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+from trytond.transaction import Transaction
+
+COUNTER = itertools.count()
+
+moves_strategy = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=2),  # item
+        st.integers(min_value=1, max_value=500),  # quantity
+        st.booleans(),  # received (else issued)
+        st.integers(min_value=1, max_value=40),  # days ago
+        ),
+    min_size=1, max_size=12)
+costs_strategy = st.lists(
+    st.decimals(min_value=Decimal('0.01'), max_value=Decimal('9999.99'),
+        places=2),
+    min_size=3, max_size=3)
+
+
+class ValuationPropertyTestCase(ModuleTestCase):
+    "Inventory valuation against quantity × cost computed independently"
+    module = 'monitorbizz_reports'
+
+    @with_transaction()
+    def test_valuation_is_quantity_times_cost(self):
+        pool = Pool()
+        Company = pool.get('company.company')
+        Location = pool.get('stock.location')
+        Template = pool.get('product.template')
+        Product = pool.get('product.product')
+        Move = pool.get('stock.move')
+        Uom = pool.get('product.uom')
+        Valuation = pool.get('monitorbizz.report.inventory_valuation')
+        Date = pool.get('ir.date')
+
+        company_id = Company.provision({
+                'name': 'Property Works', 'state': 'IN-MH'})
+        company = Company(company_id)
+        storage = company.warehouse.storage_location
+        supplier, = Location.search([('type', '=', 'supplier')], limit=1)
+        customer, = Location.search([('type', '=', 'customer')], limit=1)
+        unit, = Uom.search([('symbol', '=', 'u')])
+
+        @settings(max_examples=20, deadline=None, database=None)
+        @given(moves_strategy, costs_strategy,
+            st.integers(min_value=0, max_value=45))
+        def check(moves, costs, days_ago):
+            with Transaction().set_context(company=company_id):
+                today = Date.today()
+                n = next(COUNTER)
+                products = []
+                for i, cost in enumerate(costs):
+                    template, = Template.create([{
+                                'name': f'Item {n}-{i}',
+                                'type': 'goods',
+                                'default_uom': unit.id,
+                                'list_price': Decimal(0),
+                                }])
+                    product, = template.products
+                    product.cost_price = cost
+                    product.save()
+                    products.append(product)
+                records = []
+                for item, quantity, received, ago in moves:
+                    date = today - dt.timedelta(days=ago)
+                    records.append(Move(product=products[item],
+                            unit=unit, quantity=quantity,
+                            from_location=supplier if received else storage,
+                            to_location=storage if received else customer,
+                            effective_date=date, planned_date=date,
+                            company=company,
+                            unit_price=costs[item] if received else None,
+                            currency=company.currency if received else None))
+                Move.save(records)
+                Move.do(records)
+
+                at = today - dt.timedelta(days=days_ago)
+                expected = {}
+                for item, quantity, received, ago in moves:
+                    if today - dt.timedelta(days=ago) <= at:
+                        expected.setdefault(products[item].id, 0)
+                        expected[products[item].id] += (
+                            quantity if received else -quantity)
+                expected = {p: (Decimal(q) * costs[
+                            [x.id for x in products].index(p)]
+                        ).quantize(Decimal('0.01'))
+                    for p, q in expected.items() if q}
+
+                with Transaction().set_context(
+                        to_date=at, group_by='product'):
+                    rows = Valuation.search([
+                            ('product', 'in', [p.id for p in products]),
+                            ])
+                    got = {r.product.id: r.value for r in rows}
+                self.assertEqual(got, expected)
+                with Transaction().set_context(
+                        to_date=at, group_by='location'):
+                    rows = Valuation.search([])
+                    total = sum(r.value for r in rows)
+                with Transaction().set_context(
+                        to_date=at, group_by='product'):
+                    self.assertEqual(total,
+                        sum(r.value for r in Valuation.search([])))
+        check()
+
+
+del ModuleTestCase
