@@ -109,7 +109,7 @@ def restore(uri, path, database, data_dir):
     started = time.monotonic()
     with tarfile.open(path) as tar, \
             tempfile.TemporaryDirectory() as tmp:
-        tar.extractall(tmp, filter='data')
+        tar.extract(MANIFEST, tmp, filter='data')
         with open(os.path.join(tmp, MANIFEST)) as fp:
             manifest = json.load(fp)
         if not database:
@@ -122,6 +122,7 @@ def restore(uri, path, database, data_dir):
         if os.path.exists(store):
             raise SystemExit(f"{store} exists: restore creates a new "
                 "attachment store")
+        tar.extractall(tmp, filter='data')
         with serve.pg_connect(uri) as conn:
             conn.execute(f'CREATE DATABASE "{database}"')
         try:

@@ -147,7 +147,7 @@ def login(url, user):
         json={'email': user['login'], 'password': user['password']})['token']
 
 
-def setup(url, demo):
+def setup(url, demo, database):
     """Tokens of the demo's users and what the mix works on: customers,
     products, a quotation, a running work order and its material"""
     users = {u['role']: u for u in demo['users']}
@@ -159,8 +159,12 @@ def setup(url, demo):
     sheet, = owner('GET', '/api/inventory/materials?q=MAT-002', 200)['items']
     quotations = [q['id'] for q in owner('GET', '/api/crm/quotations', 200)[
             'items']]
+    # The shop floor: the work center holding the machines, under which
+    # Tryton picks one for each step of the routing
+    (shop_floor,), = sql(database, "SELECT id FROM production_work_center "
+        "WHERE parent IS NULL AND name = %s", demo['shop_floor'])
     order = owner('POST', WO, 201, json={'product_id': bracket['id'],
-            'quantity_planned': '50'})
+            'quantity_planned': '50', 'machine_id': shop_floor})
     owner('POST', f"{WO}/{order['id']}/schedule", 200)
     owner('POST', f"{WO}/{order['id']}/start", 200)
     return {
@@ -240,7 +244,7 @@ def run(database, workers, demo, log_dir):
     server = Server(run_db, workers, os.path.join(log_dir,
             f'serve-{workers}.log'))
     try:
-        ctx = setup(server.url, demo)
+        ctx = setup(server.url, demo, run_db)
         consumed_before = consumed(run_db, ctx)
         results = [None] * USERS
         load_before = os.getloadavg()

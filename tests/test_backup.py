@@ -1,5 +1,5 @@
 """`make backup` / `make restore` (scripts/backup.py): a round trip of a copy
-of the demo workshop with an attachment in its store.
+of the demo workshop with an attachment (of a customer) in its store.
 
 The restored database is a new one with, in every table, the same number of
 rows and the same sum of every numeric column (the counts of every business
@@ -113,10 +113,11 @@ def test_backup_restore_round_trip(tmp_path, demo):
         try:
             session = LiveServer(url, database, None).login(
                 owner['login'], owner['password'])
-            company = session.context['company']
+            customer, = session.search_read('party.party', [], ['id'],
+                limit=1)
             attachment, = session.call('ir.attachment', 'create', [{
                         'name': 'receipt.bin',
-                        'resource': f'company.company,{company}',
+                        'resource': f"party.party,{customer['id']}",
                         'data': {'__class__': 'bytes',
                             'base64': base64.b64encode(content).decode()},
                         }])
