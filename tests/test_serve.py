@@ -8,7 +8,7 @@ salesman through one worker, and the other, whose cache held the operator's
 groups, lets them create customers at once (Tryton's cache invalidation
 through PostgreSQL's notifications, [cache] clean_timeout = 0); the
 token of a login made on one worker is accepted and, once logged out, refused
-by the other; the reorder run of ir.cron, due, is run by trytond-cron;
+by the other, and failed logins are throttled across workers; the reorder run of ir.cron, due, is run by trytond-cron;
 /api/health answers; Ctrl-C (SIGINT to the command's process group) leaves no
 process behind.
 """
@@ -108,7 +108,10 @@ def served(tmp_path_factory, smtp):
     env = {**os.environ, 'WORKERS': '2', 'MONITORBIZZ_DATABASE': database,
         'MONITORBIZZ_DATA': str(tmp / 'filestore'),
         'MONITORBIZZ_WORKER_HEADER': '1', 'TRYTOND_DATABASE_URI': URI,
-        'TRYTOND_EMAIL__URI': smtp.uri, 'MAXCONN': '6'}
+        'TRYTOND_EMAIL__URI': smtp.uri, 'MAXCONN': '6',
+        # Two failed logins of an address make the next ones wait
+        # (Tryton's res.user.login.attempt; 5 by default)
+        'TRYTOND_SESSION__MAX_ATTEMPT': '1'}
     env.pop('TRYTOND_DATABASE__URI', None)
     log = open(log_path, 'w')
     process = subprocess.Popen(['make', '--no-print-directory', 'serve',
@@ -230,6 +233,20 @@ def test_sessions_hold_across_workers(served, demo):
     after = served.on_other_worker(logout.headers[WORKER], 'GET',
         '/api/auth/me', token)
     assert after.status_code == 401
+
+
+def test_login_throttling_holds_across_workers(served):
+    """Failed logins are counted in the database: after two, a worker
+    other than the one that answered the second refuses with 429 (in one
+    process's memory it would have seen at most one)"""
+    body = {'email': 'nobody@serve.example', 'password': 'wrong-password'}
+    for _ in range(2):
+        failed = served.request('POST', '/api/auth/login', json=body)
+        assert failed.status_code == 401, failed.text
+    refused = served.on_other_worker(failed.headers[WORKER], 'POST',
+        '/api/auth/login', json=body)
+    assert refused.status_code == 429, refused.text
+    assert refused.json()['error']['code'] == 'too_many_requests'
 
 
 def test_scheduled_task_runs(served, smtp):
