@@ -288,6 +288,8 @@ def main(argv=None):
     if args.init_only:
         return 0
 
+    # The admin password was only for creating the database
+    os.environ.pop('MONITORBIZZ_ADMIN_PASSWORD', None)
     child_env = dict(os.environ, TRYTOND_CONFIG=args.config,
         # Each web worker loads the pool of the database when it starts
         TRYTOND_DATABASE_NAMES=args.database)
@@ -322,7 +324,11 @@ def main(argv=None):
     status = 0
     try:
         if 'web' in wanted:
-            if wait_ready(url, processes) and not stopping:
+            ready = wait_ready(url, processes)
+            if not ready and not stopping:
+                say(f"==> {url}api/health does not answer 200: the "
+                    "database is not ready (modules to upgrade?), see above")
+            if ready and not stopping:
                 say(f"""
 ==> Monitorbizz is serving on {url} with {args.workers} worker process(es)
     The desk: {url}#{args.database}   API: {url}api/docs   Health: {url}api/health
