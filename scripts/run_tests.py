@@ -2,8 +2,10 @@
 scenario doctests of each module) and the pytest suite in tests/.
 
     run_tests.py          the whole suite (make test, what CI runs)
-    run_tests.py --fast   unit tests without a database, then the API tests
-                          against one live server (make test-fast)
+    run_tests.py --fast   unit tests without a database and, beside them,
+                          the API tests but those marked slow, split by
+                          file over two processes, each with its own live
+                          server (make test-fast)
 
 The database is PostgreSQL when one is reachable (TRYTOND_DATABASE_URI, else
 the local server on 127.0.0.1:5432), SQLite otherwise; the choice is printed.
@@ -15,8 +17,9 @@ Both cores are used and no database is built twice:
    once, and the demo workshop is built once: Tryton's DB_CACHE, as
    PostgreSQL template databases (a copy is a file copy) or SQLite files;
 2. the tests then run in parallel processes (MONITORBIZZ_TEST_JOBS, default
-   the number of cores), one per module test file or pytest group, each on
-   databases copied from those of step 1.
+   the number of cores), one per module test file or pytest group (the
+   API tests in two, split by file on the seconds each took last time),
+   each on databases copied from those of step 1.
 Every step and process prints its time; a failed test fails the whole.
 """
 import argparse
@@ -41,12 +44,22 @@ TEMPLATE_PATTERN = re.compile(r'test-[0-9a-f]{40}')
 TEMPLATE_MARK = 'monitorbizz tests {key}: {name}'
 
 # pytest groups, each its own process with its own live trytond; what no
-# group names runs in the last one, so that no test is left out.
-PYTEST_GROUPS = [  # (title, paths, estimated seconds)
-    ('pytest isolation', ['tests/isolation'], 300),
-    ('pytest api', ['tests/api'], 300),
-    ('pytest demo, scenario, browser', ['tests'], 200),
+# group names runs in the last one, so that no test is left out. A group of
+# several parts is split by test file into that many processes (each with
+# its own server on its own copy of the demo database), balanced on the
+# seconds each file took in the last run (var/test-cache/pytest-seconds.json)
+# or, never run yet, estimated from its size.
+PYTEST_GROUPS = [  # (title, paths, parts)
+    ('pytest isolation', ['tests/isolation'], 1),
+    ('pytest api', ['tests/api'], 2),
+    ('pytest demo, scenario, browser', ['tests'], 1),
     ]
+# make test-fast: the API tests but those marked slow (pyproject.toml)
+FAST_PYTEST = ('pytest api', ['tests/api'], 2)
+FAST_MARKERS = 'not slow'
+PYTEST_SECONDS = os.path.join(ROOT, 'var', 'test-cache', 'pytest-seconds.json')
+# Seconds of a test file never timed here: per 1000 bytes of its source
+SECONDS_PER_KB = 1.5
 FAST_UNITTEST = ['monitorbizz_app.api.tests.test_module:SchemaTestCase',
     'monitorbizz_app.api.tests.test_module:JSONTestCase',
     'monitorbizz_app.api.tests.test_module:TokenTestCase',
@@ -167,6 +180,7 @@ class Job:
         self.process = None
         self.started = self.elapsed = self.cpu = self.ended = None
         self.returncode = None
+        self.no_tests_ok = False
 
 
 def priorities(jobs):
@@ -235,6 +249,8 @@ def _run(waiting, running, env, workers, started):
             job.elapsed = job.ended - job.started
             job.cpu = usage.ru_utime + usage.ru_stime
             job.returncode = job.process.returncode
+            if job.returncode == 5 and job.no_tests_ok:
+                job.returncode = 0  # pytest: every test deselected
             job.output.close()
             status = 'ok' if not job.returncode else (
                 f'FAILED (exit {job.returncode})')
@@ -299,6 +315,110 @@ def unittest_cost(name):
         return 60 * len([f for f in os.listdir(folder)
                 if re.fullmatch(r'scenario_\w+\.rst', f)])
     return 60
+
+
+def pytest_files(paths, ignore=()):
+    "The files pytest collects under paths, but those under ignore"
+    found = []
+    for path in paths:
+        for folder, dirnames, filenames in os.walk(os.path.join(ROOT, path)):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith(
+                    ('.', '__')))
+            relative = os.path.relpath(folder, ROOT)
+            if any(relative == i or relative.startswith(i + '/')
+                    for i in ignore):
+                continue
+            found.extend(os.path.join(relative, f) for f in sorted(filenames)
+                if re.fullmatch(r'(test_\w+\.py|\w+_test\.py|scenario_\w+\.rst)',
+                    f))
+    return found
+
+
+def recorded_seconds():
+    "{mode: {test file: seconds}} of the last runs"
+    try:
+        with open(PYTEST_SECONDS) as fp:
+            return json.load(fp)
+    except (OSError, ValueError):
+        return {}
+
+
+def file_seconds(path, recorded):
+    "Seconds the tests of a file take: as last time, else from its size"
+    if path in recorded:
+        return recorded[path]
+    return os.path.getsize(os.path.join(ROOT, path)) / 1000 * SECONDS_PER_KB
+
+
+def split_files(files, parts, recorded):
+    """files in at most `parts` lists of about equal seconds (longest
+    first, each to the shortest list); [(seconds, files)]"""
+    lists = [[0.0, []] for _ in range(min(parts, len(files)) or 1)]
+    for path in sorted(files, key=lambda f: -file_seconds(f, recorded)):
+        shortest = min(lists, key=lambda entry: entry[0])
+        shortest[0] += file_seconds(path, recorded)
+        shortest[1].append(path)
+    return [(seconds, sorted(paths)) for seconds, paths in lists]
+
+
+def pytest_jobs(title, paths, parts, recorded, ignore=(), markers=None,
+        after=()):
+    "The jobs of a pytest group: one, or one per part of its files"
+    extra = ['-m', markers] if markers else []
+    if parts <= 1:
+        files = pytest_files(paths, ignore)
+        cost = sum(file_seconds(f, recorded) for f in files)
+        return [pytest_job(title, paths + [f'--ignore={p}' for p in ignore]
+                + extra, cost=cost, after=after, markers=markers)]
+    jobs = []
+    for index, (seconds, files) in enumerate(split_files(
+                pytest_files(paths, ignore), parts, recorded), 1):
+        jobs.append(pytest_job(f'{title} {index}/{parts}', files + extra,
+                cost=seconds, after=after, markers=markers))
+        jobs[-1].files = files
+    return jobs
+
+
+def uses_sqlite_server(path):
+    "Whether the tests of a file start a server on the SQLite demo too"
+    with open(os.path.join(ROOT, path), encoding='utf-8') as fp:
+        return 'sqlite_server' in fp.read()
+
+
+def record_seconds(jobs, mode):
+    """Keep the seconds of each test file of the pytest jobs that ran (for
+    the next run's split)"""
+    seconds = {}
+    for job in jobs:
+        if not job.junit or not os.path.exists(job.junit):
+            continue
+        # A file none of whose tests ran (all deselected) takes no time
+        seconds.update({f: 0 for f in getattr(job, 'files', [])})
+        for case in ElementTree.parse(job.junit).getroot().iter('testcase'):
+            path = test_file(case.get('classname') or '')
+            if path:
+                seconds[path] = seconds.get(path, 0) + float(
+                    case.get('time') or 0)
+    if not seconds:
+        return
+    recorded = recorded_seconds()
+    recorded.setdefault(mode, {}).update(
+        {p: round(s, 1) for p, s in seconds.items()})
+    os.makedirs(os.path.dirname(PYTEST_SECONDS), exist_ok=True)
+    with open(PYTEST_SECONDS, 'w') as fp:
+        json.dump(recorded, fp, indent=1, sort_keys=True)
+
+
+def test_file(classname):
+    "The file of a junit class name (tests.api.test_x[.Class])"
+    parts = classname.split('.')
+    for end in range(len(parts), 0, -1):
+        # a module (tests/api/test_x.py), a doctest file (tests/x.rst)
+        for path in ['/'.join(parts[:end]) + '.py',
+                '/'.join(parts[:end - 1]) + '.' + parts[end - 1]]:
+            if os.path.isfile(os.path.join(ROOT, path)):
+                return path
+    return None
 
 
 def worker(name, args):
@@ -397,7 +517,7 @@ def main(argv=None):
     steps = []
     started = time.monotonic()
 
-    def step(title, jobs):
+    def step(title, jobs, workers=workers):
         print(f"\n==> {title}", flush=True)
         begin = time.monotonic()
         for job in jobs:
@@ -410,13 +530,20 @@ def main(argv=None):
             f"{os.getloadavg()[1]:.1f} on {os.cpu_count()} cores)", flush=True)
         return jobs
 
+    recorded = recorded_seconds()
     if args.fast:
         unit = os.path.join(ARTIFACTS, 'unit.json')
         demo = Job('demo workshop', worker('demo', []), cost=200)
-        step("Unit tests; the API tests against one server", [
+        title, paths, parts = FAST_PYTEST
+        step("Unit tests; the API tests but the slow ones, "
+            f"{parts} servers", [
                 Job('unit tests', worker('unittest',
                         ['--result', unit, *FAST_UNITTEST]), result=unit),
-                demo, pytest_job('pytest api', ['tests/api'], after=[demo])])
+                demo] + pytest_jobs(title, paths, parts,
+                recorded.get('fast', {}), markers=FAST_MARKERS,
+                after=[demo]),
+            # the unit tests hardly use the processor: beside the servers
+            workers=workers + 1)
     else:
         sets_file = os.path.join(ARTIFACTS, 'sets.json')
         listed, = step("Module sets the tests activate", [Job('module sets',
@@ -445,16 +572,28 @@ def main(argv=None):
                         ['--result', result, name]),
                     cost=unittest_cost(name), result=result,
                     after=needed([folder])))
-        for title, paths, cost in PYTEST_GROUPS:
+        for title, paths, parts in PYTEST_GROUPS:
             ignore = [p for _, other, _ in PYTEST_GROUPS for p in other
                 if p not in paths and any(
                     p.startswith(q + '/') for q in paths)]
-            tests.append(pytest_job(title,
-                    paths + [f'--ignore={p}' for p in ignore], cost=cost,
+            tests.extend(pytest_jobs(title, paths, parts,
+                    recorded.get('full', {}), ignore=ignore,
                     after=[demo] + needed(paths, ignore)))
+        demos = [demo]
+        if postgresql:
+            # The SQLite demo database of the tests that also serve one
+            # (sqlite_server: tests/api/test_concurrency.py), built
+            # beside the other databases rather than within their process
+            sqlite_demo = Job('demo workshop on SQLite', worker('demo', []),
+                cost=250, env={'TRYTOND_DATABASE__URI': 'sqlite://'})
+            for job in tests:
+                if any(uses_sqlite_server(f)
+                        for f in getattr(job, 'files', [])):
+                    job.after.append(sqlite_demo)
+                    demos.append(sqlite_demo)
         step("Databases (each module set and the demo once), then the "
-            "tests, side by side", list(activations.values()) + [demo]
-            + tests)
+            "tests, side by side", list(activations.values())
+            + list(dict.fromkeys(demos)) + tests)
         if postgresql:
             mark_templates(uri, key, names)
         ends = [j.ended for j in activations.values() if j.ended]
@@ -463,15 +602,20 @@ def main(argv=None):
                 "after the start)")
 
     elapsed = time.monotonic() - started
+    record_seconds([j for _, _, js in steps for j in js],
+        'fast' if args.fast else 'full')
     return report(steps, backend, uri, elapsed)
 
 
-def pytest_job(title, paths, cost=300, after=()):
+def pytest_job(title, paths, cost=300, after=(), markers=None):
     slug = re.sub(r'[^a-z0-9]+', '-', title.lower()).strip('-')
     junit = os.path.join(ARTIFACTS, f'junit-{slug}.xml')
-    return Job(title, [sys.executable, '-m', 'pytest', *paths, '-v', '-rfEs',
+    job = Job(title, [sys.executable, '-m', 'pytest', *paths, '-v', '-rfEs',
             '-p', 'no:cacheprovider', f'--junitxml={junit}'],
         cost=cost, junit=junit, after=after)
+    # A part whose tests all are deselected collected none (exit code 5)
+    job.no_tests_ok = bool(markers)
+    return job
 
 
 def report(steps, backend, uri, elapsed):

@@ -198,6 +198,26 @@ class RPCError(Exception):
     pass
 
 
+# Live tests that make test-fast leaves out (pytest -m "not slow"); make
+# test runs them. Marked here, by file (or file::test), so that the fast
+# tier's choice is in one place.
+SLOW = {
+    'api/test_fuzz.py': "schemathesis over every operation of /api",
+    'api/test_concurrency.py': "bursts of simultaneous requests, on "
+    "PostgreSQL and on a SQLite server whose demo database it builds",
+    'test_browser.py': "Chromium through the desk",
+    }
+
+
+def pytest_collection_modifyitems(config, items):
+    tests = os.path.dirname(os.path.abspath(__file__))
+    for item in items:
+        path = os.path.relpath(str(item.path), tests)
+        name = getattr(item, 'originalname', item.name)
+        if path in SLOW or f'{path}::{name}' in SLOW:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope='session')
 def demo():
     return DEMO
@@ -227,6 +247,28 @@ def wait_for_server(process, url, log_name, timeout=60):
         time.sleep(0.3)
 
 
+# (database, wall seconds, CPU seconds) of each live trytond of the session
+SERVER_TIMES = []
+
+
+def process_cpu(pid):
+    "CPU seconds a process and its ended children used (Linux), else None"
+    try:
+        with open(f'/proc/{pid}/stat') as fp:
+            fields = fp.read().rsplit(')', 1)[1].split()
+    except OSError:
+        return None
+    # utime, stime, cutime, cstime: fields 14-17 of proc(5)
+    return sum(map(int, fields[11:15])) / os.sysconf('SC_CLK_TCK')
+
+
+def pytest_terminal_summary(terminalreporter):
+    "The time of each live trytond, to tell the server's share from pytest's"
+    for database, wall, cpu in SERVER_TIMES:
+        terminalreporter.write_line(f"live trytond {database}: {wall:.0f} s, "
+            f"CPU {'?' if cpu is None else f'{cpu:.0f}'} s")
+
+
 @pytest.fixture(scope='session')
 def live_server(tmp_path_factory, smtp):
     tmp_dir = str(tmp_path_factory.mktemp('trytond'))
@@ -246,10 +288,13 @@ def live_server(tmp_path_factory, smtp):
             'TRYTOND_DATABASE__MAXCONN': '32'},
         stdout=log, stderr=subprocess.STDOUT)
     url = f'http://127.0.0.1:{port}/'
+    started = time.monotonic()
     try:
         wait_for_server(process, url, log.name)
         yield LiveServer(url, database, config_file)
     finally:
+        SERVER_TIMES.append((database, time.monotonic() - started,
+                process_cpu(process.pid)))
         process.terminate()
         process.wait(timeout=30)
         log.close()
