@@ -23,6 +23,7 @@ Both cores are used and no database is built twice:
 Every step and process prints its time; a failed test fails the whole.
 """
 import argparse
+import ast
 import hashlib
 import json
 import os
@@ -60,6 +61,7 @@ FAST_MARKERS = 'not slow'
 PYTEST_SECONDS = os.path.join(ROOT, 'var', 'test-cache', 'pytest-seconds.json')
 # Seconds of a test file never timed here: per 1000 bytes of its source
 SECONDS_PER_KB = 1.5
+SLOW_FACTOR = 6  # files of slow tests (tests/conftest.py SLOW)
 FAST_UNITTEST = ['monitorbizz_app.api.tests.test_module:SchemaTestCase',
     'monitorbizz_app.api.tests.test_module:JSONTestCase',
     'monitorbizz_app.api.tests.test_module:TokenTestCase',
@@ -318,7 +320,7 @@ def unittest_cost(name):
 
 
 def pytest_files(paths, ignore=()):
-    "The files pytest collects under paths, but those under ignore"
+    "The files pytest collects under paths, but those (under) ignore"
     found = []
     for path in paths:
         for folder, dirnames, filenames in os.walk(os.path.join(ROOT, path)):
@@ -329,8 +331,9 @@ def pytest_files(paths, ignore=()):
                     for i in ignore):
                 continue
             found.extend(os.path.join(relative, f) for f in sorted(filenames)
-                if re.fullmatch(r'(test_\w+\.py|\w+_test\.py|scenario_\w+\.rst)',
-                    f))
+                if os.path.join(relative, f) not in ignore
+                and re.fullmatch(
+                    r'(test_\w+\.py|\w+_test\.py|scenario_\w+\.rst)', f))
     return found
 
 
@@ -347,7 +350,8 @@ def file_seconds(path, recorded):
     "Seconds the tests of a file take: as last time, else from its size"
     if path in recorded:
         return recorded[path]
-    return os.path.getsize(os.path.join(ROOT, path)) / 1000 * SECONDS_PER_KB
+    return os.path.getsize(os.path.join(ROOT, path)) / 1000 * (
+        SECONDS_PER_KB * (SLOW_FACTOR if path in slow_files() else 1))
 
 
 def split_files(files, parts, recorded):
@@ -361,10 +365,25 @@ def split_files(files, parts, recorded):
     return [(seconds, sorted(paths)) for seconds, paths in lists]
 
 
+def slow_files():
+    """The test files whose tests are all marked slow: SLOW of
+    tests/conftest.py (read, not imported: it needs the whole project)"""
+    with open(os.path.join(ROOT, 'tests', 'conftest.py')) as fp:
+        for node in ast.parse(fp.read()).body:
+            if (isinstance(node, ast.Assign)
+                    and getattr(node.targets[0], 'id', None) == 'SLOW'):
+                return {os.path.join('tests', k)
+                    for k in ast.literal_eval(node.value) if '::' not in k}
+    return set()
+
+
 def pytest_jobs(title, paths, parts, recorded, ignore=(), markers=None,
         after=()):
-    "The jobs of a pytest group: one, or one per part of its files"
+    """The jobs of a pytest group: one, or one per part of its files (with
+    markers, those of files whose tests all are slow are left out)"""
     extra = ['-m', markers] if markers else []
+    if markers and parts > 1:
+        ignore = [*ignore, *slow_files()]
     if parts <= 1:
         files = pytest_files(paths, ignore)
         cost = sum(file_seconds(f, recorded) for f in files)
