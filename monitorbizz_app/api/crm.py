@@ -17,7 +17,8 @@ from trytond.pool import Pool
 from trytond.transaction import Transaction
 
 from ..account_in.product import hsn_sac_problem
-from ..crm.exceptions import CreditLimitExceeded, CrmError, QuotationStateError
+from ..crm.exceptions import (
+    CreditLimitExceeded, CrmError, OrderStateError, QuotationStateError)
 from .businesses import _text
 from .framework import LIST_QUERY, ApiError, endpoint, page_of, paginate
 from .schema import (
@@ -316,8 +317,43 @@ QUOTATION_SENT = define('QuotationSent', {
             },
         })
 
-ORDER_STATUSES = ['pending', 'confirmed', 'in_production', 'shipped',
-    'delivered', 'cancelled']
+ORDER_STATUSES = ['pending', 'confirmed', 'in_production', 'ready_to_ship',
+    'shipped', 'delivered', 'cancelled']
+ORDER_STATUS = {'type': 'string', 'enum': ORDER_STATUSES, 'description':
+    "Derived: pending (not confirmed), confirmed, in_production (a work "
+    "order of it is not completed), ready_to_ship (its work orders "
+    "completed and the goods still to ship in stock), shipped (every good "
+    "left on shipments), delivered (the customer received them: "
+    "/deliver), cancelled"}
+WORK_ORDER_REF = define('SalesOrderWorkOrder', record({
+            'id': {'type': 'integer'},
+            'number': {'type': ['string', 'null']},
+            'status': {'type': 'string', 'enum': ['draft', 'scheduled',
+                    'in_progress', 'completed', 'cancelled']},
+            'quantity_planned': {'type': 'string', 'format': 'decimal'},
+            }))
+SHIPMENT = define('SalesOrderShipment', record({
+            'id': {'type': 'integer'},
+            'number': {'type': ['string', 'null']},
+            'state': {'type': 'string', 'description': "Tryton's state of "
+                "the customer shipment: waiting, assigned, picked, packed, "
+                "shipped, done"},
+            'date': NULLABLE_DATE,
+            'lines': {'type': 'array', 'items': record({
+                        'line_id': {'type': ['integer', 'null']},
+                        'item_id': {'type': 'integer'},
+                        'quantity': {'type': 'string', 'format': 'decimal'},
+                        'batch_id': {'type': ['integer', 'null']},
+                        'batch_number': {'type': ['string', 'null']},
+                        })},
+            }))
+TO_SHIP = define('SalesOrderLineToShip', record({
+            'line_id': {'type': 'integer'},
+            'item_id': {'type': 'integer'},
+            'quantity': {'type': 'string', 'format': 'decimal'},
+            'quantity_shipped': {'type': 'string', 'format': 'decimal'},
+            'quantity_remaining': {'type': 'string', 'format': 'decimal'},
+            }))
 PRIORITIES = ['low', 'medium', 'high', 'urgent']
 PAYMENT_STATUSES = ['unpaid', 'partial', 'paid']
 _ORDER_INPUT = {
@@ -346,9 +382,17 @@ _ORDER_FIELDS = {
     'quote_number': {'type': ['string', 'null']},
     'order_date': NULLABLE_DATE,
     'delivery_date': NULLABLE_DATE,
-    'status': {'type': 'string', 'enum': ORDER_STATUSES},
+    'status': ORDER_STATUS,
     'priority': {'type': 'string', 'enum': PRIORITIES},
     'payment_status': {'type': 'string', 'enum': PAYMENT_STATUSES},
+    'work_orders': {'type': 'array', 'items': WORK_ORDER_REF,
+        'description': "The work orders confirming the order created (made-"
+        "to-order products)"},
+    'goods': {'type': 'array', 'items': TO_SHIP, 'description': "Per line "
+        "of goods: ordered, shipped and still to ship"},
+    'shipments': {'type': 'array', 'items': SHIPMENT},
+    'delivered_date': {**NULLABLE_DATE, 'description': "When the customer "
+        "received the goods (/deliver)"},
     **_AMOUNTS,
     'shipping_cost': MONEY,
     'credit_approved_by': {'type': ['integer', 'null']},
@@ -371,9 +415,36 @@ ORDER_ITEM = define('SalesOrderItem', {
             'customer_name': {'type': 'string'},
             'order_date': NULLABLE_DATE,
             'delivery_date': NULLABLE_DATE,
-            'status': {'type': 'string', 'enum': ORDER_STATUSES},
+            'status': ORDER_STATUS,
             'priority': {'type': 'string', 'enum': PRIORITIES},
             'total_amount': MONEY,
+            },
+        })
+ORDER_SHIP = define('OrderShip', {
+        'type': 'object', 'additionalProperties': False,
+        'required': ['lines'],
+        'properties': {
+            'lines': {'type': 'array', 'minItems': 1, 'maxItems': 200,
+                'items': {
+                    'type': 'object', 'additionalProperties': False,
+                    'required': ['line_id', 'quantity'],
+                    'properties': {
+                        'line_id': ID,
+                        'quantity': {**QUANTITY_IN, 'description':
+                            "In the line's unit; at most what remains to "
+                            "ship of the line"},
+                        'batch_id': {**NULLABLE_ID, 'description':
+                            "The batch picked; empty: Tryton picks from "
+                            "the batches in stock"},
+                        },
+                    }},
+            },
+        })
+ORDER_DELIVER = define('OrderDeliver', {
+        'type': 'object', 'additionalProperties': False,
+        'properties': {
+            'delivered_date': {**DATE, 'description': "Default today; not "
+                "before the last shipment nor after today"},
             },
         })
 ORDER_CONFIRM = define('OrderConfirm', {
@@ -417,7 +488,7 @@ def _crm_errors(func, *args, **kwargs):
     "Call func answering the CRM's refusals with their status and code"
     try:
         return func(*args, **kwargs)
-    except QuotationStateError as e:
+    except (QuotationStateError, OrderStateError) as e:
         raise ApiError(409, e.code or 'conflict', e.message,
             {k: str(v) for k, v in e.fields.items()}) from e
     except CreditLimitExceeded as e:
@@ -1149,6 +1220,54 @@ def _quotation(sale):
         }
 
 
+def _work_orders(sale):
+    return [{
+            'id': p.id,
+            'number': p.number,
+            'status': p.work_order_status,
+            'quantity_planned': _quantity(p.quantity),
+            } for line in sale.lines
+        for p in sorted(getattr(line, 'productions', ()) or (),
+            key=lambda p: p.id)]
+
+
+def _quantity(value):
+    "A float quantity as a plain decimal string (7, 8.82)"
+    return format(Decimal(str(value or 0)).normalize(), 'f')
+
+
+def _goods(sale):
+    if not sale.ordered or sale.state in {'draft', 'quotation'}:
+        return []
+    return [{
+            'line_id': line.id,
+            'item_id': line.product.id,
+            'quantity': _quantity(line.quantity),
+            'quantity_shipped': _quantity(line.quantity - remaining),
+            'quantity_remaining': _quantity(remaining),
+            } for line, remaining in sale.quantities_to_ship().items()]
+
+
+def _shipments(sale):
+    return [{
+            'id': shipment.id,
+            'number': shipment.number,
+            'state': shipment.state,
+            'date': shipment.effective_date or shipment.planned_date,
+            'lines': [{
+                    'line_id': (move.origin.id
+                        if getattr(move.origin, '__name__', None)
+                        == 'sale.line' else None),
+                    'item_id': move.product.id,
+                    'quantity': _quantity(move.quantity),
+                    'batch_id': move.lot.id if move.lot else None,
+                    'batch_number': move.lot.number if move.lot else None,
+                    } for move in shipment.outgoing_moves
+                if move.state != 'cancelled'],
+            } for shipment in sorted(sale.shipments, key=lambda s: s.id)
+        if shipment.state != 'cancelled']
+
+
 def _order(sale):
     return {
         'id': sale.id,
@@ -1161,6 +1280,10 @@ def _order(sale):
         'status': sale.order_status,
         'priority': sale.priority,
         'payment_status': sale.payment_status,
+        'work_orders': _work_orders(sale),
+        'goods': _goods(sale),
+        'shipments': _shipments(sale),
+        'delivered_date': sale.delivered_date,
         **_amounts(sale),
         'shipping_cost': _money(sale.shipping_cost),
         'credit_approved_by': (sale.credit_override_by.id
@@ -1546,4 +1669,74 @@ def confirm_order(call, id):
     if sale.state == 'draft':
         _crm_errors(Sale.quote, [sale])
     _crm_errors(Sale.confirm, [Sale(id)])
+    return _order(Sale(id))
+
+
+@endpoint('POST', '/api/sales/orders/<int:id>/ship',
+    summary="Ship goods of a sales order", request=ORDER_SHIP,
+    response=ORDER,
+    errors={
+        403: "The caller's role may not ship goods (forbidden)",
+        404: _ORDER_NOT_FOUND,
+        409: "Nothing to ship: pending, cancelled or already shipped "
+        "(order_not_shippable); a line still in production or its rest not "
+        "yet on a shipment (order_not_ready); not enough in stock of the "
+        "batch (insufficient_stock)",
+        422: "A line not of the order, a quantity above what remains to "
+        "ship of its line, a batch of another item: lines.N.<field>",
+        })
+def ship_order(call, id):
+    """The goods of the lines leave the warehouse to the customer on the
+    order's shipment (Tryton's customer shipment: picked, packed, done),
+    each from the batch given. Partial quantities are allowed; the rest
+    stays to ship on a new shipment. When every good has left the order is
+    shipped; the stock-movement ledger shows the out moves."""
+    _check_module()
+    pool = Pool()
+    Sale = pool.get('sale.sale')
+    Line = pool.get('sale.line')
+    Lot = pool.get('stock.lot')
+    sale = _order_found(id)
+    deliveries = []
+    for index, values in enumerate(call.body['lines']):
+        lines = Line.search([('id', '=', values['line_id']),
+                ('sale', '=', sale.id)], limit=1)
+        if not lines:
+            raise _invalid(f'lines.{index}.line_id',
+                "no such line in this order")
+        lot = None
+        if values.get('batch_id'):
+            lots = Lot.search([('id', '=', values['batch_id'])], limit=1)
+            if not lots:
+                raise _invalid(f'lines.{index}.batch_id',
+                    "no such batch in your business")
+            lot, = lots
+        deliveries.append({
+                'line': lines[0],
+                'quantity': _decimal(values['quantity'],
+                    f'lines.{index}.quantity'),
+                'lot': lot,
+                })
+    _crm_errors(sale.ship_goods, deliveries)
+    return _order(Sale(id))
+
+
+@endpoint('POST', '/api/sales/orders/<int:id>/deliver',
+    summary="Record the delivery of a shipped order",
+    request=ORDER_DELIVER, response=ORDER,
+    errors={
+        403: "The caller's role may not record deliveries (forbidden)",
+        404: _ORDER_NOT_FOUND,
+        409: "Not shipped yet, or delivered already (order_not_shipped)",
+        422: "delivered_date before the last shipment or after today",
+        })
+def deliver_order(call, id):
+    """The customer received the order's goods: the order is delivered
+    (the order's Delivered button)."""
+    _check_module()
+    Sale = Pool().get('sale.sale')
+    sale = _order_found(id)
+    with Transaction().set_context(
+            delivered_date=call.body.get('delivered_date')):
+        _crm_errors(Sale.deliver, [sale])
     return _order(Sale(id))

@@ -45,12 +45,17 @@ SEQUENCES = [
         'WO-${year}-'),
     ('payment_sequence', 'monitorbizz_business.sequence_type_payment',
         'PAY-${year}-'),
+    ('lead_sequence', 'sale_opportunity.sequence_type_sale_opportunity',
+        'LEAD-'),
     ]
-# Tryton configurations numbering their documents per company.
+# Tryton configurations numbering their documents per company: model, its
+# field, the business's sequence field.
 CONFIGURATION_SEQUENCES = [
-    ('sale.configuration', 'sale_sequence'),
-    ('purchase.configuration', 'purchase_sequence'),
-    ('production.configuration', 'production_sequence'),
+    ('sale.configuration', 'sale_sequence', 'sale_sequence'),
+    ('purchase.configuration', 'purchase_sequence', 'purchase_sequence'),
+    ('production.configuration', 'production_sequence',
+        'production_sequence'),
+    ('sale.configuration', 'sale_opportunity_sequence', 'lead_sequence'),
     ]
 PROFILE_FIELDS = {'name', 'trade_name', 'gstin', 'state', 'street', 'city',
     'postal_code', 'phone', 'email', 'currency', 'fiscal_year_start_month',
@@ -94,6 +99,7 @@ class Company(metaclass=PoolMeta):
     purchase_sequence = _sequence_field("Purchase Order Sequence")
     production_sequence = _sequence_field("Work Order Sequence")
     payment_sequence = _sequence_field("Payment Sequence")
+    lead_sequence = _sequence_field("Lead Sequence")
 
     @classmethod
     def __setup__(cls):
@@ -526,25 +532,48 @@ class Company(metaclass=PoolMeta):
         return fiscalyear
 
     def _create_sequences(self):
+        """The business's own numbering: each sequence of SEQUENCES it does
+        not have yet, set on it and on Tryton's configurations"""
         pool = Pool()
         Sequence = pool.get('ir.sequence')
         ModelData = pool.get('ir.model.data')
+        missing = [(field, xml_id, prefix)
+            for field, xml_id, prefix in SEQUENCES
+            if not getattr(self, field, None)]
         sequences = []
-        for field, xml_id, prefix in SEQUENCES:
+        for field, xml_id, prefix in missing:
             module, fs_id = xml_id.split('.')
             sequence = Sequence(name=f"{prefix.split('-')[0]} numbers",
                 company=self, prefix=prefix, padding=3,
                 sequence_type=ModelData.get_id(module, fs_id))
             sequences.append(sequence)
         Sequence.save(sequences)
-        for (field, _, _), sequence in zip(SEQUENCES, sequences):
+        for (field, _, _), sequence in zip(missing, sequences):
             setattr(self, field, sequence)
         self.save()
-        for model, field in CONFIGURATION_SEQUENCES:
-            Configuration = pool.get(model)
-            config = Configuration(1)
-            setattr(config, field, getattr(self, field))
-            config.save()
+        created = {field for field, _, _ in missing}
+        with Transaction().set_context(company=self.id):
+            for model, field, company_field in CONFIGURATION_SEQUENCES:
+                if company_field not in created:
+                    continue
+                Configuration = pool.get(model)
+                config = Configuration(1)
+                setattr(config, field, getattr(self, company_field))
+                config.save()
+
+    @classmethod
+    def __register__(cls, module):
+        super().__register__(module)
+        # Businesses provisioned before a sequence joined SEQUENCES (the
+        # lead numbering LEAD-001) get it when the module is updated
+        table = cls.__table_handler__(module)
+        if all(table.column_exist(f) for f, _, _ in SEQUENCES):
+            with without_check_access(), Transaction().set_context(
+                    active_test=False):
+                companies = cls.search(['OR'] + [(f, '=', None)
+                        for f, _, _ in SEQUENCES])
+                for company in companies:
+                    company._create_sequences()
 
     def _create_warehouse(self):
         pool = Pool()

@@ -21,5 +21,9 @@ class QuotationStateError(CrmError):
     "The quotation is not in the status the action needs (a conflict)"
 
 
+class OrderStateError(CrmError):
+    "The order is not in the status the action needs (a conflict)"
+
+
 class CreditLimitExceeded(CrmError):
     pass

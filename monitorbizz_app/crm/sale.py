@@ -28,7 +28,8 @@ from trytond.sendmail import send_message_transactional
 from trytond.transaction import Transaction, without_check_access
 
 from ..account_in.account import GST_HEADS, gst_head
-from .exceptions import CreditLimitExceeded, CrmError, QuotationStateError
+from .exceptions import (
+    CreditLimitExceeded, CrmError, OrderStateError, QuotationStateError)
 from .words import rupees_in_words
 
 QUOTATION_STATES = [
@@ -44,6 +45,7 @@ ORDER_STATUSES = [
     ('pending', "Pending"),
     ('confirmed', "Confirmed"),
     ('in_production', "In Production"),
+    ('ready_to_ship', "Ready to Ship"),
     ('shipped', "Shipped"),
     ('delivered', "Delivered"),
     ('cancelled', "Cancelled"),
@@ -103,6 +105,11 @@ class Sale(metaclass=PoolMeta):
             PAYMENT_STATUSES, "Payment Status"), 'get_payment_status')
     lead = fields.Function(fields.Many2One('sale.opportunity', "Lead"),
         'get_lead')
+    delivered_date = fields.Date("Delivered On", readonly=True,
+        states={'invisible': ~Eval('delivered_date')},
+        help="When the customer received the last of the order's goods.")
+    delivered_by = fields.Many2One('res.user', "Delivery Recorded By",
+        readonly=True, states={'invisible': ~Eval('delivered_by')})
     discount_total = fields.Function(Monetary(
             "Discount", currency='currency', digits='currency'),
         'get_crm_amounts')
@@ -150,6 +157,11 @@ class Sale(metaclass=PoolMeta):
                         | ~Eval('ordered') | Bool(Eval('credit_override_by'))),
                     'depends': ['state', 'ordered', 'credit_override_by'],
                     },
+                'deliver': {
+                    # Refused with its reason unless the order is shipped
+                    'invisible': ~Eval('ordered'),
+                    'depends': ['ordered'],
+                    },
                 })
 
         cls.__rpc__.update({
@@ -159,6 +171,13 @@ class Sale(metaclass=PoolMeta):
     @classmethod
     def default_priority(cls):
         return 'medium'
+
+    @classmethod
+    def default_quotation_date(cls):
+        # A quotation is dated when it is made (editable while a draft);
+        # orders entered directly have no quotation
+        if not Transaction().context.get('sale_order'):
+            return Pool().get('ir.date').today()
 
     @classmethod
     def default_ordered(cls):
@@ -234,7 +253,8 @@ class Sale(metaclass=PoolMeta):
         default = dict(default or {})
         for name in ['quotation_number', 'quotation_state',
                 'rejection_reason', 'ordered', 'order_date',
-                'credit_override_by', 'credit_override_date']:
+                'credit_override_by', 'credit_override_date',
+                'delivered_date', 'delivered_by']:
             default.setdefault(name, None)
         return super().copy(sales, default=default)
 
@@ -478,17 +498,232 @@ class Sale(metaclass=PoolMeta):
             return 'cancelled'
         if self.state in {'draft', 'quotation'}:
             return 'pending'
-        if self.shipment_state == 'sent':
+        remaining = self.quantities_to_ship()
+        if remaining and not any(remaining.values()):
+            return 'delivered' if self.delivered_date else 'shipped'
+        if (not remaining and self.shipment_state == 'sent'
+                and self.delivered_date):
             return 'delivered'
-        shipments = [s for s in self.shipments if s.state != 'cancelled']
-        if any(s.state in {'shipped', 'done'} for s in shipments):
-            return 'shipped'
         productions = [p for line in self.lines
             for p in getattr(line, 'productions', []) or []
             if p.state != 'cancelled']
-        if productions:
+        if any(p.state != 'done' for p in productions):
             return 'in_production'
-        return 'confirmed'
+        if remaining and self.goods_in_stock(remaining):
+            return 'ready_to_ship'
+        return 'in_production' if productions else 'confirmed'
+
+    # Shipping
+
+    def _goods_lines(self):
+        "The lines whose goods leave the warehouse to the customer"
+        pool = Pool()
+        Move = pool.get('stock.move')
+        return [l for l in self.lines
+            if l.type == 'line' and l.product and not l.shipping
+            and l.product.type in Move.get_product_types()
+            and (l.quantity or 0) > 0]
+
+    def quantities_to_ship(self):
+        """{line: quantity in the line's unit still to ship}: ordered less
+        what left on shipments shipped or done (and what was let go)"""
+        pool = Pool()
+        Uom = pool.get('product.uom')
+        remaining = {}
+        for line in self._goods_lines():
+            ignored = set(line.moves_ignored)
+            shipped = 0
+            for move in line.moves:
+                if (move.state == 'done' or move in ignored
+                        or (move.shipment and getattr(
+                                move.shipment, 'state', None) == 'shipped'
+                            and move.state != 'cancelled')):
+                    shipped += Uom.compute_qty(move.unit, move.quantity,
+                        line.unit, round=False)
+            remaining[line] = max(line.unit.round(line.quantity - shipped),
+                0)
+        return remaining
+
+    def goods_in_stock(self, remaining):
+        """Whether the warehouse holds what remains to ship: available
+        (not reserved for others) plus what is reserved for this order"""
+        pool = Pool()
+        Product = pool.get('product.product')
+        Uom = pool.get('product.uom')
+        Date = pool.get('ir.date')
+        needed = {}
+        for line, quantity in remaining.items():
+            if quantity:
+                product = line.product
+                needed[product.id] = needed.get(product.id, 0) + (
+                    Uom.compute_qty(line.unit, quantity,
+                        product.default_uom, round=False))
+        if not needed or not self.warehouse:
+            return not needed
+        with Transaction().set_context(company=self.company.id):
+            today = Date.today()
+        with Transaction().set_context(company=self.company.id,
+                stock_date_end=today, stock_assign=True, forecast=False):
+            quantities = Product.products_by_location([self.warehouse.id],
+                with_childs=True, grouping_filter=(list(needed),))
+        available = {}
+        for (_, product), quantity in quantities.items():
+            available[product] = available.get(product, 0) + quantity
+        # Reserved for this order: its own moves assigned in the warehouse
+        for shipment in self.shipments:
+            if shipment.state in {'done', 'cancelled'}:
+                continue
+            for move in shipment.moves:
+                if move.state == 'assigned' and move.product.id in needed:
+                    available[move.product.id] = available.get(
+                        move.product.id, 0) + move.internal_quantity
+        return all(available.get(p, 0) >= q - 1e-9
+            for p, q in needed.items())
+
+    def ship_goods(self, deliveries):
+        """Ship deliveries out of the warehouse on the order's shipment:
+        dicts of line (sale.line), quantity (Decimal, in the line's unit)
+        and lot (stock.lot, optional). Partial quantities are allowed; the
+        rest stays to ship on a new shipment (Tryton's sale process). The
+        shipment is picked, packed and done by its buttons: the goods leave
+        the stock to the customer. Returns the shipment."""
+        pool = Pool()
+        Move = pool.get('stock.move')
+        Shipment = pool.get('stock.shipment.out')
+        if (not self.ordered or self.state not in {'processing', 'confirmed'}
+                or self.order_status in {'shipped', 'delivered'}):
+            raise OrderStateError(gettext(
+                    'monitorbizz_crm.msg_order_not_shippable',
+                    order=self.rec_name, status=self.order_status),
+                code='order_not_shippable')
+        remaining = self.quantities_to_ship()
+        wanted = {}
+        for index, delivery in enumerate(deliveries):
+            line, quantity = delivery['line'], delivery['quantity']
+            if line not in remaining:
+                raise CrmError(gettext('monitorbizz_crm.msg_ship_line',
+                        order=self.rec_name),
+                    fields={f'lines.{index}.line_id':
+                        "not a line of goods of this order"},
+                    code='validation_error')
+            if quantity <= 0:
+                raise CrmError(gettext(
+                        'monitorbizz_crm.msg_ship_quantity_positive'),
+                    fields={f'lines.{index}.quantity': "must be above 0"},
+                    code='validation_error')
+            wanted[line] = wanted.get(line, 0) + quantity
+            if wanted[line] > Decimal(str(remaining[line])):
+                raise CrmError(gettext('monitorbizz_crm.msg_ship_quantity',
+                        line=line.rec_name, remaining=remaining[line]),
+                    fields={f'lines.{index}.quantity':
+                        f"at most {remaining[line]} remain to ship"},
+                    code='validation_error')
+            lot = delivery.get('lot')
+            if lot and lot.product != line.product:
+                raise CrmError(gettext('monitorbizz_crm.msg_ship_lot',
+                        lot=lot.rec_name, product=line.product.rec_name),
+                    fields={f'lines.{index}.batch_id':
+                        "a batch of another item"},
+                    code='validation_error')
+        # The order's pending moves of each line, on one shipment
+        shipments = set()
+        for index, delivery in enumerate(deliveries):
+            line = delivery['line']
+            pending = [m for m in line.moves
+                if m.state not in {'done', 'cancelled'}
+                and isinstance(m.shipment, Shipment)
+                and m.shipment.state in {'draft', 'waiting', 'assigned'}]
+            if not pending or any(m.state == 'staging' for m in pending):
+                raise OrderStateError(gettext(
+                        'monitorbizz_crm.msg_ship_not_ready',
+                        line=line.rec_name, order=self.rec_name),
+                    fields={f'lines.{index}.line_id':
+                        "not ready to ship (in production, or the rest "
+                        "not yet on a shipment)"},
+                    code='order_not_ready')
+            shipments.update(m.shipment for m in pending)
+        if len(shipments) > 1:
+            raise OrderStateError(gettext(
+                    'monitorbizz_crm.msg_ship_shipments',
+                    order=self.rec_name), code='order_not_ready')
+        shipment, = shipments
+        # Back to waiting: the inventory moves are made afresh from the
+        # outgoing moves, none reserved
+        Shipment.wait([shipment])
+        shipment = Shipment(shipment.id)
+        by_outgoing = {}
+        for move in shipment.inventory_moves:
+            if move.state == 'draft':
+                by_outgoing.setdefault(move.origin, []).append(move)
+        to_ship, rest = [], []
+        for outgoing in shipment.outgoing_moves:
+            rest.extend(by_outgoing.get(outgoing, []))
+        for delivery in deliveries:
+            line = delivery['line']
+            outgoing = next(m for m in shipment.outgoing_moves
+                if m.origin == line and m.state == 'draft')
+            template = by_outgoing[outgoing][0]
+            move, = Move.copy([template], default={
+                    'quantity': float(delivery['quantity']),
+                    'lot': delivery['lot'].id if delivery.get('lot')
+                    else None,
+                    })
+            to_ship.append(move)
+        # What is not shipped now stays on the order (0 on this shipment)
+        Move.write(rest, {'quantity': 0})
+        if not Move.assign_try(to_ship, grouping=('product', 'lot')):
+            short = [m for m in Move.browse(to_ship) if m.state != 'assigned']
+            raise OrderStateError(gettext(
+                    'monitorbizz_crm.msg_ship_stock',
+                    product=short[0].product.rec_name if short else '',
+                    order=self.rec_name),
+                code='insufficient_stock')
+        # Each step reads the shipment's moves afresh
+        for step in [Shipment.pick, Shipment.pack, Shipment.do]:
+            step([Shipment(shipment.id)])
+        return Shipment(shipment.id)
+
+    @classmethod
+    @ModelView.button
+    def deliver(cls, sales):
+        """The customer received every good of the order (on the context's
+        delivered_date, else today)"""
+        cls.record_delivery(sales,
+            Transaction().context.get('delivered_date'))
+
+    @classmethod
+    def record_delivery(cls, sales, date=None):
+        """Record that the customer received the shipped orders (on date,
+        today by default); shipments still in transit are done"""
+        pool = Pool()
+        Date = pool.get('ir.date')
+        Shipment = pool.get('stock.shipment.out')
+        for sale in sales:
+            if sale.order_status != 'shipped':
+                raise OrderStateError(gettext(
+                        'monitorbizz_crm.msg_order_not_shipped',
+                        order=sale.rec_name, status=sale.order_status),
+                    code='order_not_shipped')
+        Shipment.do([s for sale in sales for s in sale.shipments
+                if s.state == 'shipped'])
+        for sale in sales:
+            with Transaction().set_context(company=sale.company.id):
+                today = Date.today()
+            day = date or today
+            last = max((s.effective_date for s in sale.shipments
+                    if s.state == 'done' and s.effective_date),
+                default=None)
+            if day > today or (last and day < last):
+                raise CrmError(gettext(
+                        'monitorbizz_crm.msg_delivery_date',
+                        order=sale.rec_name),
+                    fields={'delivered_date': "between the last shipment "
+                        f"({last}) and today" if last else
+                        "not after today"},
+                    code='validation_error')
+            sale.delivered_date = day
+            sale.delivered_by = Transaction().user
+        cls.save(sales)
 
     @classmethod
     def get_payment_status(cls, sales, name):

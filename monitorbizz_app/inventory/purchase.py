@@ -153,7 +153,10 @@ class Purchase(metaclass=PoolMeta):
         if self.state == 'cancelled':
             return 'cancelled'
         if self.state == 'confirmed':
-            return 'approved'
+            # Tryton processes a confirmed order after the commit: one
+            # confirmed within the threshold is ordered, awaiting delivery;
+            # one an owner or manager approved reads approved until then
+            return 'approved' if self.approved_by else 'awaiting_delivery'
         shipment_state = self.shipment_state
         if shipment_state == 'received':
             return 'received'
@@ -170,12 +173,15 @@ class Purchase(metaclass=PoolMeta):
         return {
             'draft': [('state', 'in', ['draft', 'quotation'])],
             'cancelled': [('state', '=', 'cancelled')],
-            'approved': [('state', '=', 'confirmed')],
+            'approved': [('state', '=', 'confirmed'),
+                ('approved_by', '!=', None)],
             'received': [ordered, ('shipment_state', '=', 'received')],
             'partially_received': [
                 ordered, ('shipment_state', 'in', partially)],
-            'awaiting_delivery': [ordered,
-                ('shipment_state', 'not in', ['received'] + partially)],
+            'awaiting_delivery': ['OR',
+                [('state', '=', 'confirmed'), ('approved_by', '=', None)],
+                [ordered,
+                    ('shipment_state', 'not in', ['received'] + partially)]],
             }.get(status, [('id', '=', -1)])
 
     @classmethod
