@@ -157,6 +157,19 @@ def test_health(served):
     assert 'version' not in response.text.lower()
     assert 'Server' not in response.headers or (
         'trytond' not in response.headers['Server'].lower())
+    # An upgrade left pending (trytond-admin interrupted): 503, and the
+    # answer does not say which module
+    sql(served.database, "UPDATE ir_module SET state = 'to upgrade' "
+        "WHERE name = 'monitorbizz_crm'")
+    try:
+        response = served.request('GET', '/api/health')
+    finally:
+        sql(served.database, "UPDATE ir_module SET state = 'activated' "
+            "WHERE name = 'monitorbizz_crm'")
+    assert response.status_code == 503, response.text
+    assert response.json()['error']['code'] == 'unavailable'
+    assert 'crm' not in response.text
+    assert served.request('GET', '/api/health').status_code == 200
 
 
 def test_desk_and_rpc_on_the_same_address(served, demo):
