@@ -12,7 +12,7 @@ with two lines, a customer created, a material consumed on a running work
 order. (Payments come with the finance endpoints.)
 
 Prints, as JSON, for each number of workers: requests per second, p50/p95
-latency, errors, acknowledged writes and whether each was found afterwards
+latency, the server's CPU time per request, errors, acknowledged writes and whether each was found afterwards
 in the database; the ratio of the throughputs; the load average. Fails
 (exit 1) when a request errs, an acknowledged write is missing, or 2 workers
 give less than 1.6 times the throughput of 1. Part of `make bench`.
@@ -248,6 +248,7 @@ def run(database, workers, demo, log_dir):
         consumed_before = consumed(run_db, ctx)
         results = [None] * USERS
         load_before = os.getloadavg()
+        cpu_before = server_cpu(run_db)
         started = time.monotonic()
         deadline = started + SECONDS
         threads = [threading.Thread(target=user,
@@ -258,6 +259,7 @@ def run(database, workers, demo, log_dir):
         for thread in threads:
             thread.join()
         duration = time.monotonic() - started
+        cpu = server_cpu(run_db) - cpu_before
         load_after = os.getloadavg()
         timings = [r for rs in results for r in rs if len(r) == 3]
         writes = [r for rs in results for r in rs if len(r) == 2]
@@ -281,6 +283,10 @@ def run(database, workers, demo, log_dir):
             'requests_per_second': round(len(timings) / duration, 1),
             'p50_ms': round(statistics.median(latencies) * 1000),
             'p95_ms': round(latencies[int(len(latencies) * 0.95)] * 1000),
+            # Independent of other load on the machine: what a request
+            # costs the web workers (and cron and the queue worker)
+            'server_cpu_ms_per_request': round(
+                cpu * 1000 / max(len(timings), 1)),
             'errors': len(errors),
             'first_errors': errors[:5],
             'acknowledged_writes': {'quotations': len(quotations),
@@ -293,6 +299,24 @@ def run(database, workers, demo, log_dir):
         server.stop()
         with serve.pg_connect(uri) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{run_db}" WITH (FORCE)')
+
+
+def server_cpu(database):
+    """CPU seconds used so far by the processes serving database (found by
+    the configuration in their environment), PostgreSQL's not included"""
+    marker = f'TRYTOND_CONFIG={serve.VAR}/{database}.conf'.encode()
+    ticks = 0
+    for pid in filter(str.isdigit, os.listdir('/proc')):
+        try:
+            with open(f'/proc/{pid}/environ', 'rb') as fp:
+                if marker not in fp.read():
+                    continue
+            with open(f'/proc/{pid}/stat') as fp:
+                fields = fp.read().rsplit(')', 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, IndexError, ValueError):
+            pass
+    return ticks / os.sysconf('SC_CLK_TCK')
 
 
 def consumed(database, ctx):
