@@ -40,7 +40,8 @@ browser:
 test: install web browser
 	$(PY) scripts/run_tests.py
 
-# While developing: unit tests and the API tests against one live server.
+# While developing: unit tests and the API tests but those marked slow
+# (tests/conftest.py SLOW), in two processes each with its own live server.
 test-fast: install web
 	$(PY) scripts/run_tests.py --fast
 
