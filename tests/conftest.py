@@ -206,6 +206,8 @@ SLOW = {
     'api/test_concurrency.py': "bursts of simultaneous requests, on "
     "PostgreSQL and on a SQLite server whose demo database it builds",
     'test_browser.py': "Chromium through the desk",
+    'test_serve.py': "make serve: gunicorn workers, cron and queue worker",
+    'test_backup.py': "backup, restore and two servers",
     }
 
 
