@@ -409,7 +409,8 @@ def record_seconds(jobs, mode):
     the next run's split)"""
     seconds = {}
     for job in jobs:
-        if not job.junit or not os.path.exists(job.junit):
+        # Times of failures (timeouts) would mislead the next split
+        if job.returncode or not job.junit or not os.path.exists(job.junit):
             continue
         # A file none of whose tests ran (all deselected) takes no time
         seconds.update({f: 0 for f in getattr(job, 'files', [])})
