@@ -89,7 +89,7 @@ class MachineUtilization(ReportMixin, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        cls._order = [('machine', 'ASC')]
+        cls._order = [('machine', 'ASC'), ('id', 'ASC')]
 
     @classmethod
     def _joins(cls):
