@@ -398,6 +398,20 @@ def _contention(exception):
         and (sqlite_code & 0xff) in _SQLITE_CONTENTION)
 
 
+def _retried(exception, count, retry, deadline):
+    """Whether a request that may write is run again (rolled back) after
+    exception, its count-th retry: a database error ([database] retry
+    times, and lock contention until the deadline) but a timeout; a unique
+    value taken by a request committed meanwhile, to run again on what it
+    stored (a true duplicate is still refused, after the retries)"""
+    if isinstance(exception, SQLConstraintError):
+        return count < retry and _unique_violation(exception.message)
+    if isinstance(exception, backend.DatabaseTimeoutError):
+        return False
+    return count < retry or (_contention(exception)
+        and time.monotonic() < deadline)
+
+
 def run_in_transaction(database, user, func, readonly=False, context=None,
         field_names=None):
     """Run func in a transaction, retried as trytond's with_transaction
@@ -418,8 +432,12 @@ def run_in_transaction(database, user, func, readonly=False, context=None,
             started = Transaction().start(database, user, readonly=readonly,
                 context=context, timeout=_TIMEOUT, **extras)
         except backend.DatabaseOperationalError as e:
-            # The locks a retry takes first (extras) are still held
-            if _contention(e) and time.monotonic() < deadline:
+            # The locks a retry takes first (extras) are still held; on
+            # SQLite the write lock was awaited for the busy timeout
+            # already, which may pass the deadline: retried [database]
+            # retry times at least
+            if _contention(e) and (count < retry
+                    or time.monotonic() < deadline):
                 count += 1
                 continue
             raise api_error(e, field_names) from e
@@ -441,27 +459,13 @@ def run_in_transaction(database, user, func, readonly=False, context=None,
                 transaction.tasks.clear()
                 e.fix(extras)
                 continue
-            except backend.DatabaseOperationalError as e:
-                if (not readonly
-                        and not isinstance(e, backend.DatabaseTimeoutError)
-                        and (count < retry or (_contention(e)
-                                and time.monotonic() < deadline))):
+            except (backend.DatabaseOperationalError,
+                    SQLConstraintError) as e:
+                if not readonly and _retried(e, count, retry, deadline):
                     transaction.rollback()
                     transaction.tasks.clear()
                     count += 1
-                    logger.debug("Retry: %i", count)
-                    continue
-                raise api_error(e, field_names) from e
-            except SQLConstraintError as e:
-                # A unique value taken by a request committed meanwhile:
-                # run again on what it stored (a true duplicate is still
-                # refused, after the retries)
-                if (not readonly and count < retry
-                        and _unique_violation(e.message)):
-                    transaction.rollback()
-                    transaction.tasks.clear()
-                    count += 1
-                    logger.debug("Retry on unique clash: %i", count)
+                    logger.debug("Retry on %s: %i", type(e).__name__, count)
                     continue
                 raise api_error(e, field_names) from e
             except Exception as e:

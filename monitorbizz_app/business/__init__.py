@@ -7,3 +7,7 @@ from . import access  # noqa: F401
 # On SQLite, write transactions take the database's write lock first.
 from .sqlite import queue_writers
 queue_writers()
+# On PostgreSQL, a transaction's locks are taken again when its snapshot
+# misses the commit of their last holder.
+from .postgresql import fresh_snapshots
+fresh_snapshots()

@@ -25,6 +25,7 @@ from trytond.rpc import RPC
 from trytond.sendmail import send_message_transactional
 from trytond.transaction import Transaction
 
+from .exceptions import StockShortageError
 from .product import GENERAL_CATEGORY, business_warehouse
 
 logger = logging.getLogger(__name__)
@@ -116,6 +117,99 @@ class Move(metaclass=PoolMeta):
         super().write(*merge_writes(args))
 
     @classmethod
+    def do(cls, moves):
+        """Done under the lock of the products they take out of storage,
+        then refused if a storage location (with its children) or a batch
+        in it would hold less than nothing: whatever the path (a
+        consumption, an issue of many lines, a transfer, a delivery, a
+        stock count or a draft move done directly from the desk), the
+        check and the write are under the same lock. Not a transition of
+        its own (as manufacturing's): the moves others leave out are not
+        marked done."""
+        taking = cls._taking_stock(
+            [m for m in moves if m.state != 'done'], 'from_location')
+        cls.lock_stock(taking)
+        super().do(moves)
+        cls.check_stock(taking, 'from_location')
+
+    @classmethod
+    def cancel(cls, moves):
+        "Cancelling a done receipt takes its goods out of storage: as do"
+        taking = cls._taking_stock(
+            [m for m in moves if m.state == 'done'], 'to_location')
+        cls.lock_stock(taking)
+        super().cancel(moves)
+        cls.check_stock(taking, 'to_location')
+
+    @classmethod
+    def _taking_stock(cls, moves, location):
+        """The moves whose location (from_location for done, to_location
+        for cancelled) is a storage location they take goods out of.
+        Consumables are left out: Tryton keeps no stock of them."""
+        return [m for m in moves
+            if getattr(m, location).type == 'storage'
+            and m.product.type == 'goods' and not m.product.consumable]
+
+    @classmethod
+    def lock_stock(cls, moves):
+        """Lock the products of moves (by id; on PostgreSQL NOWAIT, retried:
+        no deadlock). Tryton restarts the transaction to take the lock at
+        its start, so what is read after is current: one writer of a
+        product's stock at a time, as consumptions and scheduling do."""
+        product_ids = sorted({m.product.id for m in moves})
+        if product_ids:
+            Pool().get('product.product').lock(product_ids)
+
+    @classmethod
+    def check_stock(cls, moves, location):
+        """Raise StockShortageError when the location of a move (with its
+        children) holds less than nothing of its product, or of its batch,
+        now that the moves are done (quantities of done moves to today)"""
+        pool = Pool()
+        Product = pool.get('product.product')
+        Date = pool.get('ir.date')
+        by_company = defaultdict(list)
+        for move in moves:
+            by_company[move.company].append(move)
+        for company, company_moves in by_company.items():
+            location_ids = sorted({getattr(m, location).id
+                    for m in company_moves})
+            product_ids = sorted({m.product.id for m in company_moves})
+            lot_ids = sorted({m.lot.id for m in company_moves if m.lot})
+            with Transaction().set_context(company=company.id):
+                today = Date.today()
+            with Transaction().set_context(company=company.id,
+                    stock_date_end=today, stock_assign=False,
+                    forecast=False):
+                quantities = Product.products_by_location(location_ids,
+                    with_childs=True, grouping=('product',),
+                    grouping_filter=(product_ids,))
+                if lot_ids:
+                    quantities.update(Product.products_by_location(
+                            location_ids, with_childs=True,
+                            grouping=('product', 'lot'),
+                            grouping_filter=(product_ids, lot_ids)))
+            for move in company_moves:
+                place = getattr(move, location)
+                keys = [(place.id, move.product.id)]
+                if move.lot:
+                    # The batch named first: it is what the user picked
+                    keys.insert(0, keys[0] + (move.lot.id,))
+                unit = move.product.default_uom
+                for key in keys:
+                    quantity = unit.round(quantities.get(key, 0))
+                    if quantity < 0:
+                        raise StockShortageError(gettext(
+                                'monitorbizz_inventory.msg_stock_below_zero',
+                                source=(move.lot.rec_name if len(key) > 2
+                                    else move.product.rec_name),
+                                location=place.rec_name,
+                                available=unit.round(
+                                    quantity + move.internal_quantity),
+                                asked=unit.round(move.internal_quantity),
+                                unit=unit.symbol))
+
+    @classmethod
     def _assign_try_lock(cls, product_ids, location_ids, company_ids, date,
             grouping):
         """Lock the products too, as consumptions and scheduling do: every
@@ -152,6 +246,30 @@ def merge_writes(args):
     return [a for pair in merged.values() for a in pair]
 
 
+def lock_products_created(vlist, field):
+    """Lock the products of the lines (field) created with vlist, before
+    the document takes its number: done, its moves take the lock
+    (Move.do), and a transaction restarted to take it then would lose the
+    number drawn from a PostgreSQL sequence (a gap in the numbering)"""
+    product_ids = set()
+    for values in vlist:
+        for action in values.get(field) or []:
+            if action[0] == 'create':
+                product_ids.update(v['product'] for v in action[1]
+                    if v.get('product') is not None)
+    if product_ids:
+        Pool().get('product.product').lock(sorted(product_ids))
+
+
+class ShipmentInternal(metaclass=PoolMeta):
+    __name__ = 'stock.shipment.internal'
+
+    @classmethod
+    def create(cls, vlist):
+        lock_products_created(vlist, 'moves')
+        return super().create(vlist)
+
+
 class Lot(metaclass=PoolMeta):
     __name__ = 'stock.lot'
     expiration_date = fields.Date("Expiration Date")
@@ -163,6 +281,12 @@ class Inventory(metaclass=PoolMeta):
     reason = fields.Char("Reason",
         states={'readonly': Eval('state') != 'draft'},
         help="Why the stock was counted or adjusted.")
+
+    @classmethod
+    def create(cls, vlist):
+        # The expected quantities are computed at creation: under the lock
+        lock_products_created(vlist, 'lines')
+        return super().create(vlist)
 
     @classmethod
     @ModelView.button
