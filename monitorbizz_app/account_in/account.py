@@ -110,6 +110,15 @@ class GSTLineMixin:
                 amounts[name][line.id] = values[name]
         return amounts
 
+    @property
+    def hsn_sac_code(self):
+        "The line's HSN/SAC code, else its product's"
+        if self.hsn_sac:
+            return self.hsn_sac
+        if self.product:
+            return self.product.template.hsn_sac or ''
+        return ''
+
     def gst_amounts(self):
         "{'cgst_amount', 'sgst_amount', 'igst_amount'}: the line's GST"
         values = {f'{h}_amount': Decimal(0) for h in GST_HEADS}

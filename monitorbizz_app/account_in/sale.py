@@ -33,12 +33,3 @@ class Line(
         for line in lines:
             line.hsn_sac = self.hsn_sac_code or None
         return lines
-
-    @property
-    def hsn_sac_code(self):
-        "The line's HSN/SAC code, else its product's"
-        if self.hsn_sac:
-            return self.hsn_sac
-        if self.product:
-            return self.product.template.hsn_sac or ''
-        return ''
