@@ -318,10 +318,6 @@ class Payment(Workflow, ModelSQL, ModelView):
                     'monitorbizz_finance.msg_payment_invoice_party',
                     payment=self.rec_name, invoice=self.invoice.rec_name,
                     party=self.party.rec_name))
-        if not self.invoice and not self.advance:
-            raise PaymentError(gettext(
-                    'monitorbizz_finance.msg_payment_invoice_required',
-                    payment=self.rec_name))
 
     @classmethod
     def check_modification(cls, mode, payments, values=None, external=False):
@@ -364,17 +360,16 @@ class Payment(Workflow, ModelSQL, ModelView):
                         'monitorbizz_finance.msg_payment_no_method',
                         business=self.company.rec_name,
                         method=self.payment_method))
-        overpayment = None
         if self.invoice:
             # Its balance as it is now: another payment may have just been
             # recorded on it
             Invoice.lock([self.invoice])
-            self.invoice = Invoice(self.invoice.id)
-            overpayment = self._overpayment()
-        self.number = self._next_number()
-        if self.invoice:
-            self.move = self._pay_invoice(overpayment)
+            invoice = Invoice(self.invoice.id)
+            overpayment = self._overpayment(invoice)
+            self.number = self._next_number()
+            self.move = self._pay_invoice(invoice, overpayment)
         else:
+            self.number = self._next_number()
             self.move = self._pay_on_account()
 
     def _next_number(self):
@@ -395,12 +390,11 @@ class Payment(Workflow, ModelSQL, ModelView):
             description += f' {self.reference_number}'
         return description
 
-    def _overpayment(self):
+    def _overpayment(self, invoice):
         """What is paid above the invoice's balance (an advance); raise
         when the payment cannot be set against the invoice"""
         pool = Pool()
         Lang = pool.get('ir.lang')
-        invoice = self.invoice
         balance = invoice.amount_to_pay
         if invoice.state != 'posted' or balance <= 0:
             raise PaymentError(gettext(
@@ -422,9 +416,8 @@ class Payment(Workflow, ModelSQL, ModelView):
         # The excess stays on the party's account, unreconciled
         return self.amount - balance
 
-    def _pay_invoice(self, overpayment):
+    def _pay_invoice(self, invoice, overpayment):
         "Tryton's payment of the invoice; returns the posted journal entry"
-        invoice = self.invoice
         lines = invoice.pay_invoice(self.amount, self.method,
             self.payment_date, description=self._description,
             overpayment=overpayment)
