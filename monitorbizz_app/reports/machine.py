@@ -25,7 +25,7 @@ from sql.operators import Like
 from trytond.model import ModelView, fields
 from trytond.pool import Pool
 
-from trytond.modules.monitorbizz_manufacturing.machine import (
+from monitorbizz_app.manufacturing.machine import (
     DOWNTIME_REASONS, WEEKDAYS, overlap_seconds)
 
 from .common import (

@@ -33,7 +33,7 @@ from sql.functions import Ceil, Round
 
 from trytond.model import Index, ModelView, fields
 from trytond.pool import Pool, PoolMeta
-from trytond.modules.monitorbizz_manufacturing.machine import (
+from monitorbizz_app.manufacturing.machine import (
     seconds_between)
 
 from .common import ContextMixin, ReportMixin, numeric, percent
