@@ -380,8 +380,10 @@ class Call:
 # PostgreSQL's lock_not_available (Tryton locks rows and tables NOWAIT at
 # the start of a transaction) and serialization_failure
 _CONTENTION = {'55P03', '40001'}
-# Seconds a request keeps retrying while others hold the locks it needs
-LOCK_WAIT = 30
+# Seconds a request keeps retrying while others hold the locks it needs:
+# requests queued on one lock wait their turn (20 transfers of one item
+# at once on 2 busy cores took more than 30 s), not refused for it
+LOCK_WAIT = 120
 
 
 # SQLite's SQLITE_BUSY and SQLITE_LOCKED (primary result codes): another
