@@ -10,7 +10,7 @@ onto the same keys (from_date, to_date, group_by, ...) and reads the model;
 each report is one aggregate query per read."""
 import datetime as dt
 
-from sql import Literal
+from sql import Cast, Literal
 from sql.conditionals import Case
 from sql.functions import Round
 
@@ -20,23 +20,28 @@ from trytond.pyson import Eval, If
 from trytond.transaction import Transaction
 
 
+def to_numeric(expression):
+    "expression as SQL NUMERIC"
+    return Cast(expression, 'NUMERIC')
+
+
 def numeric(expression, digits=4):
     "expression as SQL NUMERIC rounded (half up) to digits"
-    return Round(fields.Numeric('').sql_cast(expression), digits)
+    return Round(to_numeric(expression), digits)
 
 
 def percent(numerator, denominator, digits=2):
     "100 × numerator / denominator, NULL when the denominator is 0"
     return Round(Case((denominator == 0, None),
-            else_=fields.Numeric('').sql_cast(numerator) * 100
-            / fields.Numeric('').sql_cast(denominator)), digits)
+            else_=to_numeric(numerator) * 100
+            / to_numeric(denominator)), digits)
 
 
 def ratio(numerator, denominator, digits=4):
     "numerator / denominator, NULL when the denominator is 0"
     return Round(Case((denominator == 0, None),
-            else_=fields.Numeric('').sql_cast(numerator)
-            / fields.Numeric('').sql_cast(denominator)), digits)
+            else_=to_numeric(numerator)
+            / to_numeric(denominator)), digits)
 
 
 class ReportMixin(ModelSQL):

@@ -29,7 +29,8 @@ from monitorbizz_app.manufacturing.machine import (
     DOWNTIME_REASONS, WEEKDAYS, overlap_seconds)
 
 from .common import (
-    ContextMixin, ReportMixin, period_or_month, ratio, weekday_counts)
+    ContextMixin, ReportMixin, period_or_month, ratio, to_numeric,
+    weekday_counts)
 
 HOURS = (16, 2)
 RATIO = (5, 4)
@@ -37,7 +38,7 @@ RATIO = (5, 4)
 
 def _hours(seconds):
     "Seconds as hours rounded half up to 0.01, as the machine's to_hours"
-    return Round(fields.Numeric('').sql_cast(Coalesce(seconds, 0)) / 3600, 2)
+    return Round(to_numeric(Coalesce(seconds, 0)) / 3600, 2)
 
 
 class UtilizationContext(ContextMixin):
@@ -234,7 +235,7 @@ class MachineUtilization(ReportMixin, ModelView):
             if counts[index]:
                 days += Case((Like(machine.working_days, f'%"{key}"%'),
                         counts[index]), else_=0)
-        return fields.Numeric('').sql_cast(
+        return to_numeric(
             Coalesce(machine.hours_per_day, 0) * days)
 
     @classmethod
@@ -247,10 +248,10 @@ class MachineUtilization(ReportMixin, ModelView):
         run = _hours(Coalesce(runs.seconds, 0) + Coalesce(spans.seconds, 0))
         down = _hours(downtimes.seconds)
         ideal = _hours(runs.ideal)
-        planned = Round(fields.Numeric('').sql_cast(
+        planned = Round(to_numeric(
                 Coalesce(plans.minutes, 0)) / 60, 2)
-        good = fields.Numeric('').sql_cast(Coalesce(quality.good, 0))
-        rejected = fields.Numeric('').sql_cast(Coalesce(quality.rejected, 0))
+        good = to_numeric(Coalesce(quality.good, 0))
+        rejected = to_numeric(Coalesce(quality.rejected, 0))
         availability = ratio(run, run + down)
         # LEAST ignores NULL: none without run time, as the machine's
         performance = Case((run == 0, Null), else_=Least(ratio(ideal, run), 1))

@@ -36,7 +36,8 @@ from trytond.pool import Pool, PoolMeta
 from monitorbizz_app.manufacturing.machine import (
     seconds_between)
 
-from .common import ContextMixin, ReportMixin, numeric, percent
+from .common import (
+    ContextMixin, ReportMixin, numeric, percent, to_numeric)
 
 QUANTITY = (16, 4)
 HOURS = (16, 2)
@@ -222,9 +223,9 @@ class ProductionEfficiency(ReportMixin, ModelView):
         planned = _to_default_unit(production.quantity, tables['unit'],
             tables['default_unit'])
         scrap_value = Case((good > 0,
-                fields.Numeric('').sql_cast(Coalesce(outputs.cost, 0))
-                * fields.Numeric('').sql_cast(rejected)
-                / fields.Numeric('').sql_cast(good)),
+                to_numeric(Coalesce(outputs.cost, 0))
+                * to_numeric(rejected)
+                / to_numeric(good)),
             else_=0)
         on_time = Case((production.effective_date
                 <= Coalesce(production.planned_date,
@@ -353,9 +354,9 @@ class MaterialConsumption(ReportMixin, ModelView):
         material, template = Product.__table__(), Template.__table__()
         factor = (_to_default_unit(p.quantity, p_unit, o_unit)
             / output.quantity)
-        wastage = 1 + Coalesce(input_.wastage_percent, 0) / 100
-        rounding = fields.Numeric('').sql_cast(i_unit.rounding)
-        in_unit = (Ceil(fields.Numeric('').sql_cast(
+        wastage = Literal(1) + Coalesce(input_.wastage_percent, 0) / 100
+        rounding = to_numeric(i_unit.rounding)
+        in_unit = (Ceil(to_numeric(
                     input_.quantity * factor) * wastage / rounding)
             * rounding)
         planned_bom = (p
@@ -370,7 +371,7 @@ class MaterialConsumption(ReportMixin, ModelView):
             .join(d_unit, condition=template.default_uom == d_unit.id)
             .select(p.id.as_('production'),
                 input_.product.as_('material'),
-                fields.Numeric('').sql_cast(
+                to_numeric(
                     _to_default_unit(in_unit, i_unit, d_unit)
                     ).as_('planned'),
                 Cast(Literal(0), 'NUMERIC').as_('actual'),
@@ -385,7 +386,7 @@ class MaterialConsumption(ReportMixin, ModelView):
             condition=move.production_input == p2.id).select(
             p2.id.as_('production'),
             move.product.as_('material'),
-            fields.Numeric('').sql_cast(move.internal_quantity
+            to_numeric(move.internal_quantity
                 ).as_('planned'),
             Cast(Literal(0), 'NUMERIC').as_('actual'),
             Cast(Literal(0), 'NUMERIC').as_('wastage'),
@@ -400,9 +401,9 @@ class MaterialConsumption(ReportMixin, ModelView):
             move2.production_input.as_('production'),
             move2.product.as_('material'),
             Cast(Literal(0), 'NUMERIC').as_('planned'),
-            fields.Numeric('').sql_cast(Case((move2.wastage, 0),
+            to_numeric(Case((move2.wastage, 0),
                     else_=move2.internal_quantity)).as_('actual'),
-            fields.Numeric('').sql_cast(Case((move2.wastage,
+            to_numeric(Case((move2.wastage,
                         move2.internal_quantity), else_=0)).as_('wastage'),
             Cast(Null, 'NUMERIC').as_('allowance'),
             where=(move2.state == 'done')

@@ -26,7 +26,7 @@ from trytond.model import Index, ModelView, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
 
-from .common import ContextMixin, ReportMixin, numeric
+from .common import ContextMixin, ReportMixin, numeric, to_numeric
 
 QUANTITY = (16, 4)
 
@@ -205,7 +205,7 @@ class InventoryValuation(ReportMixin, ModelView):
         date = tables['date']
         group = cls._group()
         keys = cls._keys(tables)
-        quantity = fields.Numeric('').sql_cast(stock.quantity)
+        quantity = to_numeric(stock.quantity)
         value = Round(quantity * Coalesce(cost_price, 0), 2)
         if group in {'product', 'location'}:
             id_ = keys[group]
