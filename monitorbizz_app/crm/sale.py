@@ -669,8 +669,9 @@ class Sale(metaclass=PoolMeta):
                     else None,
                     })
             to_ship.append(move)
-        # What is not shipped now stays on the order (0 on this shipment)
-        Move.write(rest, {'quantity': 0})
+        # What is not shipped now stays on the order (Tryton's sale process
+        # puts it on a new shipment)
+        Move.delete(rest)
         if not Move.assign_try(to_ship, grouping=('product', 'lot')):
             short = [m for m in Move.browse(to_ship) if m.state != 'assigned']
             raise OrderStateError(gettext(
@@ -678,6 +679,7 @@ class Sale(metaclass=PoolMeta):
                     product=short[0].product.rec_name if short else '',
                     order=self.rec_name),
                 code='insufficient_stock')
+        Shipment.assign([Shipment(shipment.id)])
         # Each step reads the shipment's moves afresh
         for step in [Shipment.pick, Shipment.pack, Shipment.do]:
             step([Shipment(shipment.id)])

@@ -148,7 +148,7 @@ def test_ship_refusals(shop, api, sql):
     error_of(ship([{'line_id': line_id, 'quantity': 1}],
             token=stranger.token), 404, 'order_not_found')
     error_of(ship([{'line_id': line_id, 'quantity': 1}], token=sales), 403)
-    error_of(ship([{'line_id': line_id, 'quantity': 1}],
+    error_of(ship([{'line_id': pending['lines'][0]['id'], 'quantity': 1}],
             url=f"{ORDERS}/{pending['id']}/ship"), 409,
         'order_not_shippable')
     error = error_of(ship([{'line_id': line_id, 'quantity': 9}]), 422)

@@ -53,7 +53,7 @@ def test_workshop_flow(shop, api, conforms, sql):
     sheet = shop.post('/api/inventory/materials', {'name': "MS Sheet",
             'unit': 'kg', 'cost_price': 60})
     flange = shop.post('/api/inventory/products', {'name': "Flange 40",
-            'unit': 'u', 'selling_price': '1234.50'})
+            'unit': 'u', 'selling_price': 1234.5})
     bom = shop.post('/api/manufacturing/boms', {'product_id': flange['id'],
             'quantity': 1, 'lines': [
                 {'material_id': bar['id'], 'quantity': '1.2',
