@@ -83,24 +83,24 @@ def test_workshop_flow(shop, api, conforms, sql):
     assert (lead['number'], lead['status']) == ('LEAD-001', 'new')
     assert shop.put(f"/api/crm/leads/{lead['id']}",
         {'status': 'qualified'})['status'] == 'qualified'
-    converted = shop.post(f"/api/crm/leads/{lead['id']}/convert",
-        {'create_quotation': True}, expect=200)
+    converted = shop.post(f"/api/crm/leads/{lead['id']}/convert", {},
+        expect=200)
     customer = converted['customer']
     assert customer['customer_code'] == 'CUST-001'
     shop.put(f"/api/crm/customers/{customer['id']}", {'billing_address': {
                 'street': "Gat 112", 'city': "Chakan",
                 'postal_code': '410501', 'state': 'IN-MH'}})
-    qid = converted['quotation_id']
-    quotation = shop.get(f'/api/crm/quotations/{qid}')
-    assert (quotation['quote_number'], quotation['quote_date'],
-        quotation['lead_id']) == (f'QT-{YEAR}-001', TODAY, lead['id'])
     # 7 flanges at 1234.50 less 7.5 %, GST 18 % within the state: the
     # taxable value 7 × 1141.9125 = 7993.39 to the paisa, CGST = SGST =
     # 9 % of it = 719.41 (719.405 rounded half up)
-    quotation = shop.put(f'/api/crm/quotations/{qid}', {'lines': [{
-                    'item_type': 'product', 'item_id': flange['id'],
+    quotation = shop.post('/api/crm/quotations', {
+            'customer_id': customer['id'], 'lead_id': lead['id'],
+            'lines': [{'item_type': 'product', 'item_id': flange['id'],
                     'quantity': 7, 'unit_price': '1234.50',
                     'discount_percent': '7.5', 'tax_rate': 18}]})
+    qid = quotation['id']
+    assert (quotation['quote_number'], quotation['quote_date'],
+        quotation['lead_id']) == (f'QT-{YEAR}-001', TODAY, lead['id'])
     line, = quotation['lines']
     assert line['total_price'] == '7993.39'
     assert [quotation[k] for k in ['subtotal', 'discount_amount',
@@ -160,7 +160,7 @@ def test_workshop_flow(shop, api, conforms, sql):
     bar_line, sheet_line = confirmed['lines']
     shop.post(f'{po_path}/receive', {'lines': [
                 {'line_id': bar_line['id'], 'quantity': 20,
-                    'batch': 'HT-2291'},
+                    'batch_number': 'HT-2291'},
                 {'line_id': sheet_line['id'], 'quantity': 5}]})
     assert shop.get(po_path)['status'] == 'received'
     assert stock(shop, 'materials', bar) == (20, 0, 20)
@@ -286,10 +286,10 @@ def test_workshop_flow(shop, api, conforms, sql):
     assert rows[:2] == [
         ('adjustment', 1, 1, 'stock_count', None),
         ('in', 6, 7, 'work_order', 'FL-0701')]
-    assert rows[2] == ('out', -4, 3, 'delivery', 'FL-0701')
+    assert rows[2] == ('out', -4, 3, 'sales_order', 'FL-0701')
     assert sorted(rows[3:], key=lambda r: r[1]) == sorted([
-            ('out', -2, rows[3][2], 'delivery', 'FL-0701'),
-            ('out', -1, rows[4][2], 'delivery', None)],
+            ('out', -2, rows[3][2], 'sales_order', 'FL-0701'),
+            ('out', -1, rows[4][2], 'sales_order', None)],
         key=lambda r: r[1])
     assert rows[-1][2] == 0
 
