@@ -16,7 +16,7 @@ run / (run + downtime), performance = ideal / run (at most 1), quality =
 good / (good + rejected), OEE = their product."""
 import datetime as dt
 
-from sql import Literal, Null
+from sql import Cast, Literal, Null
 from sql.aggregate import Sum
 from sql.conditionals import Case, Coalesce, Least
 from sql.functions import Round
@@ -233,7 +233,9 @@ class MachineUtilization(ReportMixin, ModelView):
         days = Literal(0)
         for index, (key, _) in enumerate(WEEKDAYS):
             if counts[index]:
-                days += Case((Like(machine.working_days, f'%"{key}"%'),
+                # A JSON list of the day keys (jsonb on PostgreSQL)
+                days += Case((Like(Cast(machine.working_days, 'VARCHAR'),
+                            f'%"{key}"%'),
                         counts[index]), else_=0)
         return to_numeric(
             Coalesce(machine.hours_per_day, 0) * days)

@@ -410,16 +410,18 @@ class MaterialConsumption(ReportMixin, ModelView):
             & (move2.company == company)
             & move2.production_input.in_(orders.select(orders.id)))
 
-        lines = Union(planned_bom, planned_moves, used, all_=True)
-        lines = lines.select(lines.production, lines.material,
-            Sum(lines.planned).as_('planned'),
-            Sum(lines.actual).as_('actual'),
-            Sum(lines.wastage).as_('wastage'),
-            Max(lines.allowance).as_('allowance'),
-            group_by=[lines.production, lines.material])
+        union = Union(planned_bom, planned_moves, used, all_=True)
+        where = Literal(True)
         materials = cls._context_ids('material')
         if materials:
-            lines.where = _in(lines.material, materials)
+            where &= _in(union.material, materials)
+        lines = union.select(union.production, union.material,
+            Sum(union.planned).as_('planned'),
+            Sum(union.actual).as_('actual'),
+            Sum(union.wastage).as_('wastage'),
+            Max(union.allowance).as_('allowance'),
+            where=where,
+            group_by=[union.production, union.material])
 
         production = Production.__table__()
         product, template = Product.__table__(), Template.__table__()
