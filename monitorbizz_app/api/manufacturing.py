@@ -21,7 +21,7 @@ from ..business.membership import user_in_group
 from ..manufacturing.production import ConsumedMaterial, check_planner
 from .framework import (
     LIST_QUERY, ApiError, endpoint, json_response, page_of, paginate)
-from .inventory import _warehouse
+from .inventory import _unit, _warehouse
 from .schema import (
     ID, MAX_AMOUNT, MAX_ID, MAX_QUANTITY, NULLABLE_ID, decimal, define,
     record)
@@ -155,7 +155,9 @@ UTILIZATION = define('MachineUtilization', {
                 "work orders planned to start in the period"},
             'run_hours': {**DECIMAL, 'description':
                 "Time of the work cycles on the machine within the period "
-                "(a running cycle counts until now)"},
+                "(a running cycle counts until now), plus the time from "
+                "start to completion of the work orders on the machine "
+                "without operations"},
             'downtime_hours': {**DECIMAL, 'description':
                 "Time of the downtime entries within the period (an open "
                 "one counts until now)"},
@@ -166,7 +168,8 @@ UTILIZATION = define('MachineUtilization', {
                 "run_hours / available_hours × 100"},
             'good_quantity': {**DECIMAL, 'description':
                 "Good quantity of the work orders whose operations ran on "
-                "the machine in the period"},
+                "the machine in the period (or, without operations, that "
+                "ran on it)"},
             'rejected_quantity': {**DECIMAL, 'description':
                 "Rejected quantity of those work orders"},
             'oee': {
@@ -256,7 +259,7 @@ def _machine_item(row):
         'location': row['location'],
         'status': row['status'],
         'running_operation': _ref(row, 'running_work'),
-        'active': row['active'],
+        'active': bool(row['active']),
         }
 
 
@@ -490,14 +493,17 @@ def machine_utilization(call, id):
     - available_hours = working days in the period × hours per day
     - planned_hours = Σ planned durations of the operations on the machine
       of work orders planned to start in the period
-    - run_hours = time of the work cycles on the machine in the period
+    - run_hours = time of the work cycles on the machine in the period,
+      plus start to completion of the work orders on the machine that
+      have no operations (no routing)
     - downtime_hours = time of the downtime entries in the period
     - utilization_pct = run_hours / available_hours × 100
     - availability = run_hours / (run_hours + downtime_hours)
     - performance = ideal_hours / run_hours (at most 1), where ideal_hours =
       Σ quantity processed × routing minutes per unit / 60
     - quality = good / (good + rejected) of the work orders whose operations
-      ran on the machine in the period
+      ran on the machine in the period (those without operations: that
+      ran on it)
     - OEE = availability × performance × quality
     """
     WorkCenter = Pool().get('production.work.center')
@@ -526,11 +532,13 @@ def machine_utilization(call, id):
 
 
 @endpoint('GET', '/api/manufacturing/machines/<int:id>/work-orders',
-    summary="The work orders with operations on a machine",
+    summary="The work orders on a machine: assigned to it or with "
+    "operations on it",
     query={k: LIST_QUERY[k] for k in ['limit', 'offset']},
     response=page_of(WORK_ORDER), errors={404: _NOT_FOUND})
 def machine_work_orders(call, id):
-    "Newest planned first, with their operations on the machine."
+    """Newest planned first, with their operations on the machine (none
+    for a work order without a routing)."""
     pool = Pool()
     Production = pool.get('production')
     Work = pool.get('production.work')
@@ -538,7 +546,7 @@ def machine_work_orders(call, id):
     page = paginate(call, Production,
         ['id', 'number', 'product', 'product.rec_name', 'quantity', 'state',
             'planned_start_date'],
-        domain=[('works.work_center', '=', id)],
+        domain=[('machines', '=', id)],
         default_order=[('planned_start_date', 'DESC'), ('id', 'DESC')])
     works = Work.search_read([
             ('production', 'in', [r['id'] for r in page['items']]),
@@ -1723,3 +1731,570 @@ def complete_operation(call, id, operation_id):
     what remains of the work order); the operation is completed."""
     _require_production()
     return _stop_operation(call, id, operation_id, complete=True)
+
+
+# BOMs and routings ----------------------------------------------------------
+#
+# BOMs are Tryton's production.bom of the business, with versions (one
+# active per product, monitorbizz_manufacturing's bom.py: New Version and
+# Activate as the desk's buttons); routings are production.routing, their
+# operations routing steps (an operation name, a machine or a machine
+# type, minutes per unit and set-up minutes).
+
+BOM_PATH = '/api/manufacturing/boms'
+ROUTING_PATH = '/api/manufacturing/routings'
+_UNIT_IN = {'type': ['string', 'null'], 'minLength': 1, 'maxLength': 10,
+    'description': "Symbol of a unit of the material's kind; default: the "
+    "material's unit"}
+_BOM_LINE_IN = record({
+        'material_id': {**ID, 'description': "A material (or product) of "
+            "the business, not the product made"},
+        'quantity': {**_QUANTITY_IN, 'description': "For the BOM's output "
+            "quantity; greater than zero"},
+        'unit': _UNIT_IN,
+        'wastage_percent': decimal(2, 100, description="Lost in "
+            "processing: work orders plan quantity × (1 + wastage % / "
+            "100); default 0"),
+        }, required=['material_id', 'quantity'])
+_BOM_INPUT = {
+    'name': {'type': ['string', 'null'], 'minLength': 1, 'maxLength': 200,
+        'description': "Default: the product's name"},
+    'quantity': {**_QUANTITY_IN, 'description': "Output quantity the lines "
+        "make, in the product's unit; greater than zero (default 1)"},
+    'lines': {'type': 'array', 'minItems': 1, 'maxItems': 500,
+        'items': _BOM_LINE_IN},
+    }
+
+
+def _input_schemas(name, properties, required, update, create_only=None):
+    """The schemas of creating name (required fields, create_only ones
+    added) and of changing it (update: what the change does)"""
+    return (
+        define(f'{name}Create', {
+                'type': 'object',
+                'required': required,
+                'additionalProperties': False,
+                'properties': {**(create_only or {}), **properties},
+                }),
+        define(f'{name}Update', {
+                'type': 'object',
+                'description': f"The fields to change; {update}",
+                'additionalProperties': False,
+                'properties': properties,
+                }))
+
+
+BOM_CREATE, BOM_UPDATE = _input_schemas('BOM', _BOM_INPUT,
+    ['product_id', 'lines'], "lines replace all the lines. The quantity "
+    "and lines of a BOM used by a work order are kept (409 bom_in_use): "
+    "make a new version", create_only={'product_id': {**ID,
+            'description': "A manufactured product of the business"}})
+BOM_ITEM = define('BOM', record({
+            'id': {'type': 'integer'},
+            'name': {'type': 'string'},
+            'product': REF,
+            'version': {'type': 'integer'},
+            'active': {'type': 'boolean', 'description': "The product's "
+                "BOM in use: one active version per product"},
+            'quantity': {**DECIMAL, 'description': "Output quantity"},
+            'unit': {'type': ['string', 'null']},
+            'used': {'type': 'boolean', 'description': "Used by a work "
+                "order: its quantity and lines are kept"},
+            'lines': {'type': 'array', 'items': record({
+                        'id': {'type': 'integer'},
+                        'material': REF,
+                        'code': {'type': ['string', 'null']},
+                        'quantity': DECIMAL,
+                        'unit': {'type': 'string'},
+                        'wastage_percent': DECIMAL,
+                        })},
+            'routings': {'type': 'array', 'items': REF},
+            }))
+_OPERATION_IN = record({
+        'sequence': {'type': ['integer', 'null'], 'minimum': 0,
+            'maximum': MAX_ID, 'description': "Order of the operation "
+            "(default: its place in the list)"},
+        'name': {'type': 'string', 'minLength': 1, 'maxLength': 200},
+        'machine_id': {**NULLABLE_ID, 'description': "The machine it runs "
+            "on"},
+        'machine_type_id': {**NULLABLE_ID, 'description': "Else a machine "
+            "of this type under the work order's machine; neither: the "
+            "work order's machine"},
+        'minutes_per_unit': decimal(2, 10 ** 6, types=['number', 'string',
+                'null']),
+        'setup_minutes': decimal(2, 10 ** 6, types=['number', 'string',
+                'null']),
+        }, required=['name'])
+_ROUTING_INPUT = {
+    'name': {'type': 'string', 'minLength': 1, 'maxLength': 200},
+    'product_id': {**NULLABLE_ID, 'description': "The routing of this "
+        "product: linked to its active BOM (or bom_id) and used with it"},
+    'bom_id': {**NULLABLE_ID, 'description': "The BOM the routing is for "
+        "(default: the product's active BOM)"},
+    'operations': {'type': 'array', 'minItems': 1, 'maxItems': 200,
+        'items': _OPERATION_IN},
+    }
+ROUTING_CREATE, ROUTING_UPDATE = _input_schemas('Routing', _ROUTING_INPUT,
+    ['name', 'operations'], "operations replace all the operations (work "
+    "orders already scheduled keep theirs)")
+ROUTING_ITEM = define('Routing', record({
+            'id': {'type': 'integer'},
+            'name': {'type': 'string'},
+            'boms': {'type': 'array', 'items': REF},
+            'products': {'type': 'array', 'items': REF,
+                'description': "The products made with it"},
+            'operations': {'type': 'array', 'items': record({
+                        'id': {'type': 'integer'},
+                        'sequence': {'type': ['integer', 'null']},
+                        'name': {'type': 'string'},
+                        'machine': REF,
+                        'machine_type': REF,
+                        'minutes_per_unit': NULLABLE_DECIMAL,
+                        'setup_minutes': NULLABLE_DECIMAL,
+                        })},
+            }))
+_BOM_NOT_FOUND = "The BOM does not exist in the current business (not_found)"
+_ROUTING_NOT_FOUND = ("The routing does not exist in the current business "
+    "(not_found)")
+_BOM_ERRORS = {
+    403: "Only owners, managers and production supervisors change BOMs "
+    "(forbidden)",
+    422: "Invalid fields, each named in error.fields (lines.N.material_id, "
+    "lines.N.unit, ...); nothing is changed",
+    }
+_BOM_FIELD_NAMES = {'inputs': 'lines', 'outputs': 'quantity',
+    'wastage_percent': 'wastage_percent', 'product': 'material_id'}
+_ROUTING_FIELD_NAMES = {'steps': 'operations', 'work_center': 'machine_id',
+    'boms': 'bom_id'}
+
+
+def _named(record):
+    return {'id': record.id, 'name': record.rec_name} if record else None
+
+
+def _may(model, mode):
+    "403 (before any 422 of the handler) unless the caller may mode model"
+    Pool().get('ir.model.access').check(model, mode)
+
+
+def _bom_item(bom):
+    pool = Pool()
+    Production = pool.get('production')
+    output = bom.outputs[0] if bom.outputs else None
+    with without_check_access():
+        used = bool(Production.search([
+                    ('bom', '=', bom.id), ('state', '!=', 'cancelled'),
+                    ], limit=1))
+    return {
+        'id': bom.id,
+        'name': bom.name,
+        'product': _named(output.product) if output else None,
+        'version': bom.version,
+        'active': bool(bom.active),
+        'quantity': _dec(output.quantity if output else 0),
+        'unit': output.unit.symbol if output else None,
+        'used': used,
+        'lines': [{
+                'id': i.id,
+                'material': _named(i.product),
+                'code': i.product.code,
+                'quantity': _dec(i.quantity),
+                'unit': i.unit.symbol,
+                'wastage_percent': i.wastage_percent or Decimal(0),
+                } for i in bom.inputs],
+        'routings': [_named(r) for r in bom.routings],
+        }
+
+
+def _bom(id):
+    "The BOM id of the current business, active or not (404 otherwise)"
+    BOM = Pool().get('production.bom')
+    with Transaction().set_context(active_test=False):
+        if not BOM.search([('id', '=', id)], limit=1):
+            raise ApiError(404, 'not_found',
+                "No such BOM in the current business.")
+        return BOM(id)
+
+
+def _read_bom(id):
+    with Transaction().set_context(active_test=False):
+        return _bom_item(_bom(id))
+
+
+def _bom_lines(lines, product):
+    "Tryton values of the BOM inputs of the request's lines"
+    values = []
+    for i, line in enumerate(lines):
+        field = f'lines.{i}.material_id'
+        material = _of_business('product.product', line['material_id'],
+            field, message="No such material in the current business.")
+        if material == product:
+            raise ApiError(422, 'validation_error', "A BOM cannot use the "
+                "product it makes.", {field: "is the product made"})
+        unit = material.default_uom
+        if line.get('unit'):
+            unit = _unit(line['unit'], f'lines.{i}.unit',
+                category=material.default_uom.category)
+        values.append({
+                'product': material.id,
+                'quantity': float(_positive_quantity(line['quantity'],
+                        f'lines.{i}.quantity')),
+                'unit': unit.id,
+                'wastage_percent': Decimal(str(
+                        line.get('wastage_percent') or 0)),
+                })
+    return values
+
+
+def _bom_conflict(e):
+    return ApiError(409, 'bom_in_use', _message(e))
+
+
+BOM_LIST_QUERY = {
+    **LIST_QUERY,
+    'product_id': {**ID, 'description': "Only the BOMs (versions) of "
+        "this product"},
+    'active': {'type': 'boolean', 'description': "Only the active (true) "
+        "or the inactive (false) versions; default: both"},
+    }
+
+
+@endpoint('GET', BOM_PATH, summary="The BOMs of the current business",
+    query=BOM_LIST_QUERY, response=page_of(BOM_ITEM))
+def list_boms(call):
+    """Every version, newest first per product unless ?active= says;
+    ?product_id= filters; ?q= searches the name; ?order= accepts name,
+    version, id."""
+    BOM = Pool().get('production.bom')
+    query = call.query
+    domain = []
+    if query.get('product_id'):
+        domain.append(('outputs.product', '=', query['product_id']))
+    if 'active' in query:
+        domain.append(('active', '=', query['active']))
+    with Transaction().set_context(active_test=False):
+        page = paginate(call, BOM, ['id'], domain=domain,
+            orders={'name': 'name', 'version': 'version', 'id': 'id'},
+            search='name',
+            default_order=[('name', 'ASC'), ('version', 'DESC'),
+                ('id', 'DESC')])
+        page['items'] = [_bom_item(b)
+            for b in BOM.browse([r['id'] for r in page['items']])]
+    return page
+
+
+@endpoint('POST', BOM_PATH, summary="Create a BOM (a new version)",
+    request=BOM_CREATE, response=BOM_ITEM, status=201,
+    field_names=_BOM_FIELD_NAMES,
+    errors={**_BOM_ERRORS, 422: "Invalid fields, each named: a product "
+        "not manufactured or of another business, a material of another "
+        "business or the product itself, a unit of another kind, a "
+        "quantity not above zero; nothing is created"})
+def create_bom(call):
+    """The next version of the product's BOMs; the first one is active
+    (the product's BOM, used by its work orders and sales), later ones
+    inactive until activated."""
+    pool = Pool()
+    BOM = pool.get('production.bom')
+    _may('production.bom', 'create')
+    body = call.body
+    product = _of_business('product.product', body['product_id'],
+        'product_id', domain=[('producible', '=', True)],
+        message="No such manufactured product in the current business.")
+    quantity = _positive_quantity(body.get('quantity', 1), 'quantity')
+    inputs = _bom_lines(body['lines'], product)
+    first = not any(b.active for b in BOM.versions([product]))
+    bom, = BOM.create([{
+                'name': body.get('name') or product.name,
+                'version': BOM.next_version([product]),
+                'active': first,
+                'inputs': [('create', inputs)],
+                'outputs': [('create', [{
+                                'product': product.id,
+                                'quantity': float(quantity),
+                                'unit': product.default_uom.id,
+                                }])],
+                }])
+    if first:
+        BOM.use_in_products([bom])
+    return json_response(_read_bom(bom.id), 201, headers={
+            'Location': f'{call.request.script_root}{BOM_PATH}/{bom.id}'})
+
+
+@endpoint('GET', f'{BOM_PATH}/<int:id>', summary="A BOM", response=BOM_ITEM,
+    errors={404: _BOM_NOT_FOUND})
+def get_bom(call, id):
+    "Active or not, with its lines and routings."
+    return _read_bom(id)
+
+
+@endpoint('PUT', f'{BOM_PATH}/<int:id>', summary="Change a BOM",
+    request=BOM_UPDATE, response=BOM_ITEM, field_names=_BOM_FIELD_NAMES,
+    errors={404: _BOM_NOT_FOUND, **_BOM_ERRORS,
+        409: "The BOM is used by a work order: its quantity and lines are "
+        "kept (bom_in_use), make a new version; nothing is changed"})
+def update_bom(call, id):
+    "The name always; the quantity and lines while no work order uses it."
+    pool = Pool()
+    BOM = pool.get('production.bom')
+    body = call.body
+    with Transaction().set_context(active_test=False):
+        bom = _bom(id)
+        _may('production.bom', 'write')
+        output = bom.outputs[0] if bom.outputs else None
+        values = {}
+        if body.get('name'):
+            values['name'] = body['name']
+        if 'lines' in body:
+            values['inputs'] = [
+                ('delete', [i.id for i in bom.inputs]),
+                ('create', _bom_lines(body['lines'],
+                        output.product if output else None)),
+                ]
+        if 'quantity' in body and output:
+            values['outputs'] = [('write', [output.id], {
+                        'quantity': float(_positive_quantity(
+                                body['quantity'], 'quantity')),
+                        })]
+        if values:
+            try:
+                BOM.write([bom], values)
+            except mfg_errors.BOMUsedError as e:
+                raise _bom_conflict(e)
+    return _read_bom(id)
+
+
+@endpoint('POST', f'{BOM_PATH}/<int:id>/new-version',
+    summary="Copy a BOM as the next version of its product",
+    response=BOM_ITEM, status=201,
+    errors={404: _BOM_NOT_FOUND, 403: _BOM_ERRORS[403]})
+def new_bom_version(call, id):
+    """The copy (lines, output and routings) is the next version, inactive:
+    change it, then activate it."""
+    BOM = Pool().get('production.bom')
+    with Transaction().set_context(active_test=False):
+        bom = _bom(id)
+        _may('production.bom', 'create')
+        copy, = BOM.copy_versions([bom])
+    return json_response(_read_bom(copy.id), 201, headers={
+            'Location': f'{call.request.script_root}{BOM_PATH}/{copy.id}'})
+
+
+@endpoint('POST', f'{BOM_PATH}/<int:id>/activate',
+    summary="Make a BOM the active one of its product",
+    response=BOM_ITEM, errors={404: _BOM_NOT_FOUND, 403: _BOM_ERRORS[403]})
+def activate_bom(call, id):
+    """The product's other versions are deactivated and the product (its
+    sales and new work orders) uses this one, with its routing. Work
+    orders already made keep their BOM."""
+    BOM = Pool().get('production.bom')
+    with Transaction().set_context(active_test=False):
+        bom = _bom(id)
+        _may('production.bom', 'write')
+        if not bom.active:
+            BOM.activate([bom])
+    return _read_bom(id)
+
+
+def _routing_item(routing):
+    pool = Pool()
+    ProductBom = pool.get('product.product-production.bom')
+    rows = ProductBom.search([('routing', '=', routing.id)],
+        order=[('id', 'ASC')])
+    products = []
+    for row in rows:
+        if row.product not in products:
+            products.append(row.product)
+    return {
+        'id': routing.id,
+        'name': routing.name,
+        'boms': [_named(b) for b in routing.boms],
+        'products': [_named(p) for p in products],
+        'operations': [{
+                'id': s.id,
+                'sequence': s.sequence,
+                'name': s.operation.name,
+                'machine': _named(s.work_center),
+                'machine_type': _named(s.operation.work_center_category),
+                'minutes_per_unit': s.minutes_per_unit,
+                'setup_minutes': s.setup_minutes,
+                } for s in routing.steps],
+        }
+
+
+def _routing(id):
+    Routing = Pool().get('production.routing')
+    with Transaction().set_context(active_test=False):
+        if not Routing.search([('id', '=', id)], limit=1):
+            raise ApiError(404, 'not_found',
+                "No such routing in the current business.")
+    return Routing(id)
+
+
+def _operations(operations):
+    """Tryton values of the routing steps of the request's operations: the
+    business's routing operation of the name and machine type (made when
+    missing)"""
+    pool = Pool()
+    Operation = pool.get('production.routing.operation')
+    steps = []
+    for i, op in enumerate(operations):
+        machine = machine_type = None
+        if op.get('machine_id'):
+            machine = _of_business('production.work.center',
+                op['machine_id'], f'operations.{i}.machine_id',
+                message="No such machine in the current business.")
+        if op.get('machine_type_id'):
+            machine_type = _of_business('production.work.center.category',
+                op['machine_type_id'], f'operations.{i}.machine_type_id',
+                message="No such machine type in the current business.")
+        if machine and machine_type and machine.category != machine_type:
+            raise ApiError(422, 'validation_error', "The machine is not of "
+                "the machine type.", {f'operations.{i}.machine_id':
+                    "is not of machine_type_id"})
+        if machine and not machine_type:
+            machine_type = machine.category
+        found = Operation.search([
+                ('name', '=', op['name']),
+                ('work_center_category', '=',
+                    machine_type.id if machine_type else None),
+                ], limit=1)
+        if found:
+            operation, = found
+        else:
+            operation, = Operation.create([{'name': op['name'],
+                        'work_center_category': machine_type.id
+                        if machine_type else None}])
+        steps.append({
+                'sequence': op['sequence'] if op.get('sequence') is not None
+                else i + 1,
+                'operation': operation.id,
+                'work_center': machine.id if machine else None,
+                'minutes_per_unit': Decimal(str(op['minutes_per_unit']))
+                if op.get('minutes_per_unit') is not None else None,
+                'setup_minutes': Decimal(str(op['setup_minutes']))
+                if op.get('setup_minutes') is not None else None,
+                })
+    return steps
+
+
+def _routing_target(body):
+    """(product, BOM) the routing is for: the BOM given (making the product
+    if both are given), else the product's active BOM"""
+    product = bom = None
+    if body.get('product_id'):
+        product = _of_business('product.product', body['product_id'],
+            'product_id', domain=[('producible', '=', True)],
+            message="No such manufactured product in the current business.")
+    if body.get('bom_id'):
+        bom = _of_business('production.bom', body['bom_id'], 'bom_id',
+            message="No such BOM in the current business.")
+        if product and product not in bom.made_products():
+            raise ApiError(422, 'validation_error', "The BOM does not make "
+                "the product.", {'bom_id': "does not make product_id"})
+    elif product:
+        bom, _ = _active_bom(product)
+        if not bom:
+            raise ApiError(422, 'validation_error', "The product has no "
+                "BOM: create one first (or give bom_id).",
+                {'product_id': "has no active BOM"})
+    return product, bom
+
+
+def _use_routing(routing, product, bom):
+    "The routing given for the product: the product uses it with the BOM"
+    Product = Pool().get('product.product')
+    if product and bom and bom.active:
+        Product.put_bom_first([product], bom, routing)
+
+
+ROUTING_LIST_QUERY = {
+    **LIST_QUERY,
+    'product_id': {**ID, 'description': "Only the routings of this "
+        "product's BOMs"},
+    'bom_id': {**ID, 'description': "Only the routings of this BOM"},
+    }
+_ROUTING_ERRORS = {
+    403: "Only owners, managers and production supervisors change "
+    "routings (forbidden)",
+    422: "Invalid fields, each named in error.fields (operations.N."
+    "machine_id, ...): a product, BOM, machine or machine type of another "
+    "business, a BOM not making the product; nothing is changed",
+    }
+
+
+@endpoint('GET', ROUTING_PATH, summary="The routings of the current business",
+    query=ROUTING_LIST_QUERY, response=page_of(ROUTING_ITEM))
+def list_routings(call):
+    "?q= searches the name; ?product_id= and ?bom_id= filter."
+    Routing = Pool().get('production.routing')
+    query = call.query
+    domain = []
+    if query.get('product_id'):
+        domain.append(('boms.outputs.product', '=', query['product_id']))
+    if query.get('bom_id'):
+        domain.append(('boms', '=', query['bom_id']))
+    with Transaction().set_context(active_test=False):
+        page = paginate(call, Routing, ['id'], domain=domain,
+            orders={'name': 'name', 'id': 'id'}, search='name',
+            default_order=[('name', 'ASC'), ('id', 'ASC')])
+    page['items'] = [_routing_item(r)
+        for r in Routing.browse([r['id'] for r in page['items']])]
+    return page
+
+
+@endpoint('POST', ROUTING_PATH, summary="Create a routing",
+    request=ROUTING_CREATE, response=ROUTING_ITEM, status=201,
+    field_names=_ROUTING_FIELD_NAMES, errors=_ROUTING_ERRORS)
+def create_routing(call):
+    """Its operations in sequence, each on a machine, on a machine of a
+    type or on the work order's machine. For a product (or a BOM): linked
+    to the BOM, and the product's routing when given for the product (or
+    when the product has none)."""
+    Routing = Pool().get('production.routing')
+    _may('production.routing', 'create')
+    body = call.body
+    product, bom = _routing_target(body)
+    steps = _operations(body['operations'])
+    routing, = Routing.create([{
+                'name': body['name'],
+                'boms': [('add', [bom.id])] if bom else [],
+                'steps': [('create', steps)],
+                }])
+    _use_routing(routing, product, bom)
+    return json_response(_routing_item(Routing(routing.id)), 201, headers={
+            'Location': f'{call.request.script_root}{ROUTING_PATH}/'
+            f'{routing.id}'})
+
+
+@endpoint('GET', f'{ROUTING_PATH}/<int:id>', summary="A routing",
+    response=ROUTING_ITEM, errors={404: _ROUTING_NOT_FOUND})
+def get_routing(call, id):
+    "With its operations, BOMs and the products made with it."
+    return _routing_item(_routing(id))
+
+
+@endpoint('PUT', f'{ROUTING_PATH}/<int:id>', summary="Change a routing",
+    request=ROUTING_UPDATE, response=ROUTING_ITEM,
+    field_names=_ROUTING_FIELD_NAMES,
+    errors={404: _ROUTING_NOT_FOUND, **_ROUTING_ERRORS})
+def update_routing(call, id):
+    """operations replace the routing's operations: work orders already
+    scheduled keep the operations they have."""
+    Routing = Pool().get('production.routing')
+    body = call.body
+    routing = _routing(id)
+    _may('production.routing', 'write')
+    product, bom = _routing_target(body)
+    values = {}
+    if body.get('name'):
+        values['name'] = body['name']
+    if bom and bom not in routing.boms:
+        values['boms'] = [('add', [bom.id])]
+    if 'operations' in body:
+        values['steps'] = [('delete', [s.id for s in routing.steps]),
+            ('create', _operations(body['operations']))]
+    if values:
+        Routing.write([routing], values)
+    _use_routing(Routing(id), product, bom)
+    return _routing_item(Routing(id))
