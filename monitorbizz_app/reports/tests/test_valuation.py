@@ -77,6 +77,7 @@ class ValuationPropertyTestCase(unittest.TestCase):
                                 'type': 'goods',
                                 'default_uom': unit.id,
                                 'list_price': Decimal(0),
+                                'products': [('create', [{}])],
                                 }])
                     product, = template.products
                     product.cost_price = cost
