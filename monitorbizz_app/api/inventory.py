@@ -117,6 +117,15 @@ _PRODUCT_INPUT = {
         description="Hours to make one unit"),
     'is_manufactured': {'type': 'boolean'},
     'is_saleable': {'type': 'boolean'},
+    'made_to_order': {'type': 'boolean', 'description': "Confirming a "
+        "sales order of the product creates its work order (with the "
+        "product's BOM and routing)"},
+    'bom_id': {**NULLABLE_ID, 'description': "A BOM of the business "
+        "making the product: it becomes the product's active BOM (its "
+        "other versions are deactivated); null: no BOM"},
+    'routing_id': {**NULLABLE_ID, 'description': "A routing of the "
+        "business to make the product with its BOM (the routing is "
+        "linked to the BOM); null: none"},
     }
 PRODUCT_CREATE, PRODUCT_UPDATE = _input_schemas('Product', _PRODUCT_INPUT)
 _ITEM_OUTPUT = {
@@ -154,7 +163,11 @@ _PRODUCT_OUTPUT = {
     'product_code': {'type': ['string', 'null'],
         'description': "The seed's name of the code"},
     'selling_price': DECIMAL,
-    'bom': REF,
+    'bom': {**REF, 'description': "The active BOM"},
+    'bom_id': {'type': ['integer', 'null']},
+    'routing': REF,
+    'routing_id': {'type': ['integer', 'null']},
+    'made_to_order': {'type': 'boolean'},
     'manufacturing_time': NULLABLE_DECIMAL,
     'is_manufactured': {'type': 'boolean'},
     'is_saleable': {'type': 'boolean'},
@@ -675,7 +688,7 @@ def _items(products):
                 'reserved_stock': _qty(reserved, unit),
                 'available_stock': _qty(available, unit),
                 'batch_tracking': bool(row['lot_required']),
-                'active': row['active'],
+                'active': bool(row['active']),
                 '_row': row,
                 })
     return items
@@ -691,12 +704,18 @@ def _product_items(products):
     pool = Pool()
     Attachment = pool.get('ir.attachment')
     ProductBom = pool.get('product.product-production.bom')
+    Template = pool.get('product.template')
     items = _items(products)
     ids = [i['id'] for i in items]
     boms = {}
+    # The first product BOM: what sales and work orders use
     for product_bom in ProductBom.search([('product', 'in', ids)],
-            order=[('sequence', 'ASC NULLS FIRST'), ('id', 'ASC')]):
-        boms.setdefault(product_bom.product.id, product_bom.bom)
+            order=[('sequence', 'ASC'), ('id', 'ASC')]):
+        boms.setdefault(product_bom.product.id, product_bom)
+    with Transaction().set_context(active_test=False):
+        supply = {t['id']: t['supply_on_sale'] for t in Template.read(
+                list({i['_row']['template'] for i in items}),
+                ['supply_on_sale'])}
     resources = [f'product.product,{i}' for i in ids]
     images = {}
     for attachment in Attachment.search_read(
@@ -717,13 +736,55 @@ def _product_items(products):
                 **item,
                 'product_code': item['code'],
                 'selling_price': _money(row['list_price_used']),
-                'bom': _ref(boms.get(item['id'])),
+                **_product_bom(boms.get(item['id'])),
+                'made_to_order': supply[row['template']] == 'always',
                 'manufacturing_time': row['manufacturing_time'],
                 'is_manufactured': bool(row['producible']),
                 'is_saleable': bool(row['salable']),
                 'images': images.get(f"product.product,{item['id']}", []),
                 })
     return result
+
+
+def _product_bom(product_bom):
+    bom = product_bom.bom if product_bom else None
+    routing = product_bom.routing if product_bom else None
+    return {
+        'bom': _ref(bom), 'bom_id': bom.id if bom else None,
+        'routing': _ref(routing), 'routing_id': routing.id if routing
+        else None,
+        }
+
+
+def _set_production(product, body):
+    """made_to_order, bom_id and routing_id of the body into the product
+    (Tryton's supply on sale; the product's BOM, activated, and routing)"""
+    pool = Pool()
+    Template = pool.get('product.template')
+    Product = pool.get('product.product')
+    if 'made_to_order' in body:
+        Template.write([product.template], {'supply_on_sale':
+                'always' if body['made_to_order'] else None})
+    if 'bom_id' not in body and 'routing_id' not in body:
+        return Product(product.id)
+    current = product.boms[0] if product.boms else None
+    if 'bom_id' in body:
+        with Transaction().set_context(active_test=False):
+            bom = _visible('production.bom', body['bom_id'], 'bom_id',
+                message="No such BOM in the current business.")
+        if bom and product not in {o.product for o in bom.outputs}:
+            raise _invalid('bom_id', "The BOM does not make the product.")
+    else:
+        bom = current.bom if current else None
+    routing = False
+    if 'routing_id' in body:
+        routing = _visible('production.routing', body['routing_id'],
+            'routing_id', message="No such routing in the current business.")
+        if routing and bom is None:
+            raise _invalid('routing_id', "The product has no BOM: give "
+                "bom_id with the routing.")
+    Product.set_production_bom([product], bom, routing)
+    return Product(product.id)
 
 
 def _item_values(body, creating, product=None):
@@ -978,9 +1039,14 @@ def list_products(call):
     return _item_page(call, PRODUCT_DOMAIN, _product_items)
 
 
+_PRODUCT_FIELD_NAMES = {'bom': 'bom_id', 'routing': 'routing_id',
+    'supply_on_sale': 'made_to_order'}
+
+
 @endpoint('POST', '/api/inventory/products',
     summary="Create a product", request=PRODUCT_CREATE,
-    response=PRODUCT, status=201, errors=_ITEM_ERRORS)
+    response=PRODUCT, status=201, errors=_ITEM_ERRORS,
+    field_names=_PRODUCT_FIELD_NAMES)
 def create_product(call):
     """Numbered PRD-001... in the business unless a code is given; made
     (is_manufactured) and sold (is_saleable) by default."""
@@ -993,6 +1059,7 @@ def create_product(call):
     if not (product.producible or product.salable):
         raise _invalid('is_saleable', "A product is made or sold (or "
             "both); create a material otherwise.")
+    product = _set_production(product, body)
     return _created(call, '/api/inventory/products',
         _product_items([product])[0])
 
@@ -1008,7 +1075,8 @@ def get_product(call, id):
 
 @endpoint('PUT', '/api/inventory/products/<int:id>',
     summary="Change a product", request=PRODUCT_UPDATE,
-    response=PRODUCT, errors={404: _NOT_FOUND_ITEM, **_ITEM_ERRORS})
+    response=PRODUCT, errors={404: _NOT_FOUND_ITEM, **_ITEM_ERRORS},
+    field_names=_PRODUCT_FIELD_NAMES)
 def update_product(call, id):
     "The unit can only change within its kind."
     _check_module()
@@ -1016,6 +1084,7 @@ def update_product(call, id):
     if not (product.producible or product.salable):
         raise _invalid('is_saleable', "A product is made or sold (or "
             "both).")
+    product = _set_production(product, call.body)
     return _product_items([product])[0]
 
 

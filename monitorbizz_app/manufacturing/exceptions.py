@@ -20,6 +20,10 @@ class BOMValidationError(ValidationError):
     pass
 
 
+class BOMUsedError(UserError):
+    "The materials or outputs of a BOM used by a work order are changed"
+
+
 class WorkOrderStateError(UserError):
     "The action is not allowed in the work order's state"
 

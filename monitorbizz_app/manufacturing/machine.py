@@ -308,6 +308,23 @@ class WorkCenter(metaclass=PoolMeta):
                 where=in_period))
         run_seconds, ideal_seconds = cursor.fetchone()
 
+        # Work orders on the machine without operations (no routing) run
+        # on it from their start to their completion
+        span_end = Coalesce(production.actual_end_time, now)
+        operations = Work.__table__()
+        whole = ((production.work_center == machine.id)
+            & production.state.in_(['running', 'done'])
+            & (production.actual_start_time != Null)
+            & ~production.id.in_(operations.select(operations.production))
+            & (production.actual_start_time < period_end)
+            & (span_end > period_start))
+        cursor.execute(*production.select(
+                Sum(overlap_seconds(production.actual_start_time, span_end,
+                        period_start, period_end)),
+                where=whole))
+        whole_seconds, = cursor.fetchone()
+        run_seconds = (run_seconds or 0) + (whole_seconds or 0)
+
         # Downtime entries overlapping the period
         downtime_end = Coalesce(downtime.end_time, now)
         cursor.execute(*downtime.select(
@@ -334,7 +351,7 @@ class WorkCenter(metaclass=PoolMeta):
         # Quality of the productions whose operations ran in the period
         ran = cycles.select(work.production, where=in_period)
         cursor.execute(*cls._quality_query(
-                production, production.id.in_(ran)))
+                production, production.id.in_(ran) | whole))
         good_quantity, rejected_quantity = cursor.fetchone()
 
         available = Decimal(

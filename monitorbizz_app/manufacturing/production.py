@@ -199,6 +199,11 @@ class Production(metaclass=PoolMeta):
     notes = fields.Text("Notes")
     machine_color = fields.Function(fields.Char("Machine Colour"),
         'get_machine_color')
+    machines = fields.Function(fields.Many2Many(
+            'production.work.center', None, None, "Machines",
+            help="The machines the work order runs on: its own and those "
+            "of its operations."),
+        'get_machines', searcher='search_machines')
 
     @classmethod
     def check_modification(cls, mode, productions, values=None,
@@ -282,6 +287,44 @@ class Production(metaclass=PoolMeta):
     def get_machine_color(self, name):
         if self.work_center:
             return MACHINE_COLORS[self.work_center.id % len(MACHINE_COLORS)]
+
+    # The machine of the work order and of its operations: one truth
+
+    def get_machines(self, name):
+        machines = {w.work_center.id for w in self.works if w.work_center}
+        if self.work_center:
+            machines.add(self.work_center.id)
+        return sorted(machines)
+
+    @classmethod
+    def search_machines(cls, name, clause):
+        "On the machine: assigned to it or with an operation on it"
+        nested = clause[0][len(name):]
+        return ['OR',
+            ('work_center' + nested, *clause[1:]),
+            ('works.work_center' + nested, *clause[1:]),
+            ]
+
+    @classmethod
+    def on_write(cls, productions, values):
+        """A work order given another machine takes there its operations
+        that ran on its machine and have not started"""
+        callbacks = super().on_write(productions, values)
+        if 'work_center' in values:
+            previous = {p.id: p.work_center for p in productions}
+
+            def follow_machine():
+                Work = Pool().get('production.work')
+                for production in cls.browse(list(previous)):
+                    old = previous[production.id]
+                    new = production.work_center
+                    works = [w for w in production.works
+                        if w.work_center == old and not w.cycles
+                        and w.state in {'request', 'draft', 'waiting'}]
+                    if new and new != old and works:
+                        Work.write(works, {'work_center': new.id})
+            callbacks.append(follow_machine)
+        return callbacks
 
     def get_quantity_planned(self, name):
         return self.quantity

@@ -49,6 +49,37 @@ def state_domain(clause, status_of_state):
     return [('state', 'in', states)]
 
 
+class Routing(metaclass=PoolMeta):
+    __name__ = 'production.routing'
+
+    @classmethod
+    def on_modification(cls, mode, routings, field_names=None):
+        super().on_modification(mode, routings, field_names=field_names)
+        if mode == 'create' or (mode == 'write' and 'boms' in field_names):
+            cls.use_in_products(routings)
+
+    @classmethod
+    def use_in_products(cls, routings):
+        """A routing of a BOM becomes the routing of the products using
+        that BOM without one"""
+        pool = Pool()
+        ProductBom = pool.get('product.product-production.bom')
+        to_save = []
+        for routing in routings:
+            bom_ids = [b.id for b in routing.boms]
+            if not bom_ids:
+                continue
+            with without_check_access():
+                rows = ProductBom.search([
+                        ('bom', 'in', bom_ids),
+                        ('routing', '=', None),
+                        ])
+            for row in rows:
+                row.routing = routing
+                to_save.append(row)
+        ProductBom.save(to_save)
+
+
 class RoutingStep(metaclass=PoolMeta):
     __name__ = 'production.routing.step'
     minutes_per_unit = fields.Numeric("Minutes per Unit", digits=MINUTES,

@@ -414,3 +414,94 @@ def test_simultaneous_starts_on_one_machine(shop, live_server):
     assert machine['status'] == 'running'
     assert machine['running_operation']['name'].startswith(
         ('Turning', 'Drilling'))
+
+
+def test_machine_views_count_every_work_order_on_it(shop, api, conforms,
+        sql):
+    """Issue 14 §5: the work order's machine and its operations' machines
+    are one truth. A work order made with machine_id and no routing runs on
+    that machine: its list shows it and utilization counts its 6 good and 1
+    rejected and its run time (start to completion); a work order whose
+    machine changes before its operations start takes them along"""
+    every_day = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']
+    press = shop.post(PATH, {'name': "Press 100T", 'hours_per_day': 24,
+            'working_days': every_day})
+    lathe = shop.post(PATH, {'name': "Lathe", 'working_days': every_day})
+    other = shop.post(PATH, {'name': "Lathe 2", 'working_days': every_day})
+    bracket = shop.post('/api/inventory/products', {'name': "Bracket",
+            'unit': 'u', 'selling_price': 90})
+    wo = '/api/manufacturing/work-orders'
+    order = shop.post(wo, {'product_id': bracket['id'],
+            'quantity_planned': 7, 'machine_id': press['id']})
+    assert order['machine']['id'] == press['id']
+    shop.post(f"{wo}/{order['id']}/schedule", expect=200)
+    shop.post(f"{wo}/{order['id']}/start", expect=200)
+    # Started two hours ago (the API starts it now)
+    started = dt.datetime.now().replace(microsecond=0) \
+        - dt.timedelta(hours=2)
+    sql('UPDATE production SET actual_start_time = %s WHERE id = %s',
+        (started, order['id']))
+    shop.post(f"{wo}/{order['id']}/complete", {'quantity_produced': 6,
+            'quantity_rejected': 1, 'reject_reason': "Crack at bend"},
+        expect=200)
+
+    response = api.get(f"{PATH}/{press['id']}/work-orders",
+        token=shop.token)
+    conforms(response, f'{PATH}/{{id}}/work-orders')
+    page = response.json()
+    assert page['total'] == 1, page
+    item, = page['items']
+    assert (item['id'], item['state'], item['operations']) == (
+        order['id'], 'done', [])
+    today = dt.date.today()
+    response = api.get(f"{PATH}/{press['id']}/utilization",
+        token=shop.token, params={
+            'from': (today - dt.timedelta(days=1)).isoformat(),
+            'to': today.isoformat()})
+    conforms(response, f'{PATH}/{{id}}/utilization')
+    figures = response.json()
+    assert (D(figures['good_quantity']), D(figures['rejected_quantity'])) \
+        == (6, 1)
+    assert D(figures['run_hours']) == 2, figures
+    assert D(figures['utilization_pct']) == D('4.17')  # 2 h of 48 h
+    assert D(figures['oee']['quality']) == D('0.8571')
+    assert D(figures['oee']['availability']) == 1
+    # Nothing of it on the other machines
+    assert shop.get(f"{PATH}/{lathe['id']}/work-orders")['total'] == 0
+    assert D(shop.get(f"{PATH}/{lathe['id']}/utilization")[
+        'good_quantity']) == 0
+
+    # A routing whose operation names no machine: it runs on the work
+    # order's machine, and follows it when the machine changes
+    bar = shop.post('/api/inventory/materials', {'name': "Bar",
+            'unit': 'kg', 'cost_price': 80})
+    shaft = shop.post('/api/inventory/products', {'name': "Shaft",
+            'unit': 'u', 'selling_price': 300})
+    shop.post('/api/manufacturing/boms', {'product_id': shaft['id'],
+            'lines': [{'material_id': bar['id'], 'quantity': '0.5'}]})
+    shop.post('/api/manufacturing/routings', {'name': "Shaft",
+            'product_id': shaft['id'], 'operations': [
+                {'name': 'Turning', 'minutes_per_unit': 6}]})
+    shop.post('/api/inventory/adjustments', {'reason': "Opening stock",
+            'lines': [{'item_id': bar['id'], 'counted_quantity': 10}]})
+    order = shop.post(wo, {'product_id': shaft['id'],
+            'quantity_planned': 10, 'machine_id': lathe['id']})
+    assert order['routing'] is not None
+    shop.post(f"{wo}/{order['id']}/schedule", expect=200)
+    operation, = shop.get(f"{wo}/{order['id']}/operations")['items']
+    assert operation['machine']['id'] == lathe['id']
+    assert shop.get(f"{PATH}/{lathe['id']}/work-orders")['total'] == 1
+
+    moved = shop.put(f"{wo}/{order['id']}", {'machine_id': other['id']})
+    assert moved['machine']['id'] == other['id']
+    operation, = shop.get(f"{wo}/{order['id']}/operations")['items']
+    assert operation['machine']['id'] == other['id']
+    assert shop.get(f"{PATH}/{lathe['id']}/work-orders")['total'] == 0
+    item, = shop.get(f"{PATH}/{other['id']}/work-orders")['items']
+    assert (item['id'], [o['id'] for o in item['operations']]) == (
+        order['id'], [operation['id']])
+    # Planned on the machine it moved to: 10 × 6 min
+    figures = shop.get(f"{PATH}/{other['id']}/utilization")
+    assert D(figures['planned_hours']) == 1
+    assert D(shop.get(f"{PATH}/{lathe['id']}/utilization")[
+        'planned_hours']) == 0
