@@ -5,9 +5,7 @@ from trytond.modules.company.tests import create_company, set_company
 from trytond.modules.stock.inventory import Inventory as StockInventory
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
-from trytond.transaction import Transaction
 
-from ..exceptions import StockShortageError
 from ..stock import COUNT_WINDOW, merge_writes
 
 
@@ -114,70 +112,6 @@ class InventoryTestCase(ModuleTestCase):
                     (8, 3, 'lost_found', 'storage')})
             self.assertEqual({m[4:] for m in moves}, {
                     ('done', date, Decimal('12.5'), company, kg)})
-
-    @with_transaction()
-    def test_stock_never_below_zero(self):
-        """A move done out of storage beyond what the location (or the
-        batch) holds is refused, as is cancelling a receipt whose goods
-        have left; what it holds can be taken"""
-        pool = Pool()
-        Template = pool.get('product.template')
-        Uom = pool.get('product.uom')
-        Location = pool.get('stock.location')
-        Lot = pool.get('stock.lot')
-        Move = pool.get('stock.move')
-
-        company = create_company()
-        with set_company(company):
-            kg, = Uom.search([('symbol', '=', 'kg')])
-            storage, = Location.search([('code', '=', 'STO')])
-            supplier, = Location.search([('code', '=', 'SUP')])
-            customer, = Location.search([('code', '=', 'CUS')])
-            template, = Template.create([{
-                        'name': "Bar", 'type': 'goods', 'default_uom': kg.id,
-                        'list_price': 0,
-                        'products': [('create', [{}])]}])
-            product, = template.products
-            lot_a, lot_b = Lot.create([
-                    {'number': 'A', 'product': product.id},
-                    {'number': 'B', 'product': product.id}])
-
-            def move(from_, to, quantity, lot=None):
-                move, = Move.create([{'product': product.id, 'unit': kg.id,
-                            'quantity': quantity, 'from_location': from_.id,
-                            'to_location': to.id, 'unit_price': Decimal(1),
-                            'currency': company.currency.id,
-                            'lot': lot.id if lot else None}])
-                return move
-
-            cursor = Transaction().connection.cursor()
-
-            def refused(method, moves):
-                "method(moves) raises, undone as a request's rollback"
-                cursor.execute('SAVEPOINT refused')
-                try:
-                    with self.assertRaises(StockShortageError) as raised:
-                        method(moves)
-                finally:
-                    cursor.execute('ROLLBACK TO SAVEPOINT refused')
-                return str(raised.exception)
-
-            received = move(supplier, storage, 10, lot_a)
-            Move.do([received])
-            Move.do([move(storage, customer, 4, lot_a)])
-            # 6 kg in the storage, all of batch A
-            self.assertIn('"Bar"', refused(Move.do,
-                    [move(storage, customer, 7)]))
-            self.assertIn('"B"', refused(Move.do,
-                    [move(storage, customer, 1, lot_b)]))
-            # Two moves together take more than the batch
-            refused(Move.do, [move(storage, customer, 4, lot_a),
-                    move(storage, customer, 3, lot_a)])
-            # The receipt's 10 kg are no longer all there
-            refused(Move.cancel, [received])
-            Move.do([move(storage, customer, 6, lot_a)])
-            self.assertEqual(
-                Move.search([('state', '=', 'done')], count=True), 3)
 
 
 del ModuleTestCase
