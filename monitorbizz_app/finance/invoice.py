@@ -17,6 +17,7 @@ from email.message import EmailMessage
 from urllib.parse import quote, urlencode
 
 import segno
+from genshi.core import Markup
 
 from trytond import config
 from trytond.i18n import gettext
@@ -263,12 +264,14 @@ class Invoice(metaclass=PoolMeta):
                 ], safe='@', quote_via=quote)
         return f'upi://pay?{query}'
 
-    def upi_qr_data(self):
-        "The UPI QR code as an SVG data: URL, '' without a payment link"
+    def upi_qr_svg(self):
+        """The UPI QR code as inline SVG markup, '' without a payment link:
+        inline because Tryton's PDF conversion fetches no data: URL"""
         uri = self.upi_uri
         if not uri:
             return ''
-        return segno.make(uri, error='m').svg_data_uri(scale=4, border=2)
+        return Markup(segno.make(uri, error='m').svg_inline(
+                scale=4, border=2, svgclass='qr', omitsize=True))
 
     # Sending
 
