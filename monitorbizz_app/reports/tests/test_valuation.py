@@ -31,6 +31,22 @@ costs_strategy = st.lists(
     min_size=3, max_size=3)
 
 
+def _within_stock(moves):
+    """The moves in date order with each issue cut to what its item holds
+    then (stock may not go below zero), issues of nothing left out"""
+    held = {}
+    kept = []
+    for item, quantity, received, ago in sorted(
+            moves, key=lambda m: (-m[3], not m[2])):
+        if not received:
+            quantity = min(quantity, held.get(item, 0))
+            if not quantity:
+                continue
+        held[item] = held.get(item, 0) + (quantity if received else -quantity)
+        kept.append((item, quantity, received, ago))
+    return kept
+
+
 class ValuationPropertyTestCase(unittest.TestCase):
     "Inventory valuation against quantity × cost computed independently"
 
@@ -67,7 +83,10 @@ class ValuationPropertyTestCase(unittest.TestCase):
         @given(moves_strategy, costs_strategy,
             st.integers(min_value=0, max_value=45))
         def check(moves, costs, days_ago):
-            with Transaction().set_context(company=company_id):
+            moves = _within_stock(moves)
+            # moves without an origin are what the test makes on purpose
+            with Transaction().set_context(
+                    company=company_id, _skip_warnings=True):
                 today = Date.today()
                 n = next(COUNTER)
                 products = []
