@@ -35,9 +35,9 @@ uri = {uri}
 path = {database_dir}
 language = en
 # A write refused by another's lock (stock of one item taken at once) is
-# retried by Tryton, pausing 0.02 s x attempt: 40 attempts wait up to ~16 s
+# retried by Tryton, pausing 0.02 s x attempt: 60 attempts wait up to ~37 s
 # for their turn, as the API does, instead of answering 503 after 0.3 s
-retry = 40
+retry = 60
 
 [web]
 listen = {host}:{port}

@@ -22,7 +22,7 @@ def _business(live_server):
     session = live_server.login(login, password)
     company = session.call('company.company', 'provision',
         {'name': 'Godavari Fasteners', 'state': 'IN-MH',
-            'gstin': '27AAGCG1234F1Z5'})
+            'gstin': '27AAGCG1234F1ZY'})
     session.call('res.user', 'switch_business', company)
     return company, login, password
 
