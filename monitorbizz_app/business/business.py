@@ -66,9 +66,14 @@ LOGO_SIZE_MAX = 1024 * 1024
 LOGO_SIGNATURES = [b'\x89PNG\r\n\x1a\n', b'\xff\xd8\xff', b'RIFF']
 
 
-def _sequence_field(string):
+# Numbers the law wants gap-free come from strict sequences: drawn inside
+# the transaction, so a refused or rolled-back document gives its number back
+STRICT_SEQUENCES = {'payment_sequence'}
+
+
+def _sequence_field(string, model='ir.sequence'):
     return fields.Many2One(
-        'ir.sequence', string, readonly=True,
+        model, string, readonly=True,
         domain=[('company', '=', Eval('id', -1))])
 
 
@@ -98,7 +103,8 @@ class Company(metaclass=PoolMeta):
     sale_sequence = _sequence_field("Sales Order Sequence")
     purchase_sequence = _sequence_field("Purchase Order Sequence")
     production_sequence = _sequence_field("Work Order Sequence")
-    payment_sequence = _sequence_field("Payment Sequence")
+    payment_sequence = _sequence_field(
+        "Payment Sequence", 'ir.sequence.strict')
     lead_sequence = _sequence_field("Lead Sequence")
 
     @classmethod
@@ -535,7 +541,6 @@ class Company(metaclass=PoolMeta):
         """The business's own numbering: each sequence of SEQUENCES it does
         not have yet, set on it and on Tryton's configurations"""
         pool = Pool()
-        Sequence = pool.get('ir.sequence')
         ModelData = pool.get('ir.model.data')
         missing = [(field, xml_id, prefix)
             for field, xml_id, prefix in SEQUENCES
@@ -543,11 +548,17 @@ class Company(metaclass=PoolMeta):
         sequences = []
         for field, xml_id, prefix in missing:
             module, fs_id = xml_id.split('.')
+            Sequence = pool.get('ir.sequence.strict'
+                if field in STRICT_SEQUENCES else 'ir.sequence')
             sequence = Sequence(name=f"{prefix.split('-')[0]} numbers",
                 company=self, prefix=prefix, padding=3,
                 sequence_type=ModelData.get_id(module, fs_id))
             sequences.append(sequence)
-        Sequence.save(sequences)
+        for strict in [True, False]:
+            batch = [q for q in sequences
+                if (q.__name__ == 'ir.sequence.strict') == strict]
+            if batch:
+                batch[0].__class__.save(batch)
         for (field, _, _), sequence in zip(missing, sequences):
             setattr(self, field, sequence)
         self.save()
@@ -563,6 +574,7 @@ class Company(metaclass=PoolMeta):
 
     @classmethod
     def __register__(cls, module):
+        cls._migrate_payment_sequence(module)
         super().__register__(module)
         # Businesses provisioned before a sequence joined SEQUENCES (the
         # lead numbering LEAD-001) get it when the module is updated
@@ -574,6 +586,43 @@ class Company(metaclass=PoolMeta):
                         for f, _, _ in SEQUENCES])
                 for company in companies:
                     company._create_sequences()
+
+    @classmethod
+    def _migrate_payment_sequence(cls, module):
+        """Payments were numbered by a plain sequence, which loses a number
+        to every rolled-back payment: each becomes a strict sequence going
+        on from the same next number"""
+        pool = Pool()
+        Sequence = pool.get('ir.sequence')
+        Strict = pool.get('ir.sequence.strict')
+        ModelData = pool.get('ir.model.data')
+        table = cls.__table_handler__(module)
+        if not table.column_exist('payment_sequence'):
+            return
+        with without_check_access(), Transaction().set_context(
+                active_test=False):
+            try:
+                type_id = ModelData.get_id(
+                    'monitorbizz_business', 'sequence_type_payment')
+            except KeyError:
+                return
+            plain = Sequence.search([('sequence_type', '=', type_id)])
+            if not plain:
+                return
+            table.drop_fk('payment_sequence')
+            cursor = Transaction().connection.cursor()
+            company = cls.__table__()
+            for sequence in plain:
+                strict = Strict(name=sequence.name,
+                    company=sequence.company, prefix=sequence.prefix,
+                    suffix=sequence.suffix, padding=sequence.padding,
+                    sequence_type=type_id,
+                    number_next=sequence.number_next)
+                strict.save()
+                cursor.execute(*company.update([company.payment_sequence],
+                        [strict.id],
+                        where=company.payment_sequence == sequence.id))
+            Sequence.delete(plain)
 
     def _create_warehouse(self):
         pool = Pool()
