@@ -28,6 +28,7 @@ from trytond.sendmail import send_message_transactional
 from trytond.transaction import Transaction, without_check_access
 
 from ..account_in.account import GST_HEADS, gst_head
+from ..business.workflow import guarded_button
 from .exceptions import (
     CreditLimitExceeded, CrmError, OrderStateError, QuotationStateError)
 from .words import rupees_in_words
@@ -138,9 +139,10 @@ class Sale(metaclass=PoolMeta):
                     'depends': ['state', 'quotation_state'],
                     },
                 'reject': {
-                    'invisible': ((Eval('state') != 'quotation')
-                        | (Eval('quotation_state') != 'sent')),
-                    'depends': ['state', 'quotation_state'],
+                    # Drafts too: a customer may decline before it is sent
+                    'invisible': (Bool(Eval('ordered'))
+                        | ~Eval('quotation_state').in_(['draft', 'sent'])),
+                    'depends': ['ordered', 'quotation_state'],
                     },
                 'convert_to_order': {
                     'invisible': (Bool(Eval('ordered'))
@@ -294,13 +296,13 @@ class Sale(metaclass=PoolMeta):
                 and not s.ordered], {'quotation_state': 'sent'})
 
     @classmethod
-    @ModelView.button
+    @guarded_button('_check_accept')
     def accept(cls, sales):
         "The customer accepts the quotation"
-        cls.accept_quotations(sales)
+        cls.write(sales, {'quotation_state': 'accepted'})
 
     @classmethod
-    def accept_quotations(cls, sales):
+    def _check_accept(cls, sales):
         pool = Pool()
         Date = pool.get('ir.date')
         for sale in sales:
@@ -314,25 +316,30 @@ class Sale(metaclass=PoolMeta):
                         quotation=sale.rec_name,
                         date=sale.quotation_expire),
                     code='quotation_expired')
-        cls.write(sales, {'quotation_state': 'accepted'})
 
     @classmethod
-    @ModelView.button
+    @guarded_button('_check_reject')
     def reject(cls, sales):
-        "The customer declines the quotation (for its rejection reason)"
+        """The customer declines the quotation, for the context's
+        rejection_reason (else the one recorded on it)"""
+        reason = Transaction().context.get('rejection_reason')
         for sale in sales:
-            cls.reject_quotations([sale], sale.rejection_reason)
+            cls.write([sale], {
+                    'quotation_state': 'rejected',
+                    'rejection_reason': reason or sale.rejection_reason,
+                    })
+        cls.cancel(sales)
+
+    @classmethod
+    def _check_reject(cls, sales):
+        for sale in sales:
+            sale._check_quotation_state({'sent', 'draft'}, 'reject')
 
     @classmethod
     def reject_quotations(cls, sales, reason):
-        "The customer declines the quotation for reason"
-        for sale in sales:
-            sale._check_quotation_state({'sent', 'draft'}, 'reject')
-        cls.write(sales, {
-                'quotation_state': 'rejected',
-                'rejection_reason': reason,
-                })
-        cls.cancel(sales)
+        "The customer declines the quotation for reason (the Reject button)"
+        with Transaction().set_context(rejection_reason=reason):
+            cls.reject(sales)
 
     def _check_quotation_state(self, states, action):
         if self.ordered or self.quotation_state not in states:
@@ -359,15 +366,21 @@ class Sale(metaclass=PoolMeta):
         cls.cancel(sales)
 
     @classmethod
-    @ModelView.button
+    @guarded_button('_check_convert')
     def convert_to_order(cls, sales):
         "The accepted quotation becomes an order (SO number)"
-        cls.convert_quotations(sales)
-
-    @classmethod
-    def convert_quotations(cls, sales):
         pool = Pool()
         Date = pool.get('ir.date')
+        cls._check_customers(sales)
+        for sale in sales:
+            with Transaction().set_context(company=sale.company.id):
+                sale.order_date = Date.today()
+            sale.ordered = True
+        cls.save(sales)
+        cls.set_number(sales)
+
+    @classmethod
+    def _check_convert(cls, sales):
         for sale in sales:
             if sale.ordered:
                 raise QuotationStateError(
@@ -376,13 +389,6 @@ class Sale(metaclass=PoolMeta):
                         order=sale.number),
                     code='quotation_converted')
             sale._check_quotation_state({'accepted'}, 'convert')
-        cls._check_customers(sales)
-        for sale in sales:
-            with Transaction().set_context(company=sale.company.id):
-                sale.order_date = Date.today()
-            sale.ordered = True
-        cls.save(sales)
-        cls.set_number(sales)
 
     @classmethod
     def make_orders(cls, sales):
@@ -399,7 +405,7 @@ class Sale(metaclass=PoolMeta):
     # Orders
 
     @classmethod
-    @ModelView.button
+    @guarded_button('_check_pending')
     @Workflow.transition('confirmed')
     def confirm(cls, sales):
         cls._check_customers(sales)
@@ -413,6 +419,16 @@ class Sale(metaclass=PoolMeta):
         for sale in sales:
             sale.check_crm_credit_limit()
         super().confirm(sales)
+
+    @classmethod
+    def _check_pending(cls, sales):
+        "Only pending orders are confirmed or approved above their credit"
+        for sale in sales:
+            if sale.ordered and sale.state not in {'draft', 'quotation'}:
+                raise OrderStateError(gettext(
+                        'monitorbizz_crm.msg_order_not_pending',
+                        order=sale.rec_name, status=sale.order_status),
+                    code='order_not_pending')
 
     def must_check_credit_limit(self):
         # Checked by check_crm_credit_limit, which lets only owners and
@@ -452,28 +468,28 @@ class Sale(metaclass=PoolMeta):
                     limit=figures['credit_limit'],
                     open=figures['open_amount'],
                     amount=figures['order_amount']),
-                fields={
-                    'credit_limit': str(figures['credit_limit']),
-                    'open_amount': str(figures['open_amount']),
-                    'order_amount': str(figures['order_amount']),
-                    'exceeded_by': str(total - figures['credit_limit']),
-                    },
+                fields={k: self._amount(v) for k, v in {
+                        **figures,
+                        'exceeded_by': total - figures['credit_limit'],
+                        }.items()},
                 code='credit_limit_exceeded')
 
+    def _amount(self, value):
+        "value as a string to the digits of the order's currency"
+        return format(self.currency.round(value), 'f')
+
     @classmethod
-    @ModelView.button
+    @guarded_button('_check_pending')
     def approve_credit(cls, sales):
         """An owner or manager of the business lets the order exceed the
         customer's credit limit (recorded: who, when)"""
-        cls.approve_credit_override(sales)
-
-    @classmethod
-    def approve_credit_override(cls, sales):
         pool = Pool()
         Company = pool.get('company.company')
         transaction = Transaction()
         for sale in sales:
-            if transaction.user and transaction.check_access:
+            # The button's body runs without access checks: the role is
+            # the caller's in the order's business
+            if transaction.user:
                 role = Company.member_role(sale.company)
                 if role not in CREDIT_OVERRIDE_ROLES:
                     raise AccessError(gettext(
@@ -688,15 +704,10 @@ class Sale(metaclass=PoolMeta):
     @classmethod
     @ModelView.button
     def deliver(cls, sales):
-        """The customer received every good of the order (on the context's
-        delivered_date, else today)"""
-        cls.record_delivery(sales,
-            Transaction().context.get('delivered_date'))
-
-    @classmethod
-    def record_delivery(cls, sales, date=None):
-        """Record that the customer received the shipped orders (on date,
-        today by default); shipments still in transit are done"""
+        """The customer received every good of the shipped orders (on the
+        context's delivered_date, else today); shipments still in transit
+        are done"""
+        date = Transaction().context.get('delivered_date')
         pool = Pool()
         Date = pool.get('ir.date')
         Shipment = pool.get('stock.shipment.out')
@@ -791,17 +802,23 @@ class Sale(metaclass=PoolMeta):
     # Sending
 
     @classmethod
-    @ModelView.button
+    @guarded_button('_check_send')
     def send_quotation(cls, sales):
         """Quote the draft quotations, render their PDF and e-mail it to
         the customer"""
-        cls.send_quotations(sales)
-
-    @classmethod
-    def send_quotations(cls, sales):
         pool = Pool()
         QuotationReport = pool.get('sale.sale.quotation', type='report')
         drafts = [s for s in sales if s.state == 'draft']
+        if drafts:
+            cls.quote(drafts)
+        for sale in sales:
+            ext, content, _, title = QuotationReport.execute(
+                [sale.id], {'model': cls.__name__, 'id': sale.id,
+                    'ids': [sale.id]})
+            sale._send_document(content, f'{title}.{ext}')
+
+    @classmethod
+    def _check_send(cls, sales):
         for sale in sales:
             if sale.ordered or sale.state not in {'draft', 'quotation'}:
                 sale._check_quotation_state({'draft', 'sent'}, 'send')
@@ -810,13 +827,6 @@ class Sale(metaclass=PoolMeta):
                         customer=sale.party.rec_name),
                     fields={'email': 'the customer has no e-mail'},
                     code='customer_no_email')
-        if drafts:
-            cls.quote(drafts)
-        for sale in sales:
-            ext, content, _, title = QuotationReport.execute(
-                [sale.id], {'model': cls.__name__, 'id': sale.id,
-                    'ids': [sale.id]})
-            sale._send_document(content, f'{title}.{ext}')
 
     def customer_email(self):
         party = self.invoice_party or self.party
@@ -897,7 +907,23 @@ def gst_heads(lines):
     return [h for h in GST_HEADS if h in heads]
 
 
-class QuotationReport(Report):
+class DocumentReport(Report):
+    """A printed business document: its HTML is converted to PDF with only
+    data: URLs fetched (the logo embedded in it), never a network address"""
+
+    @classmethod
+    def convert(cls, report, data, timeout=5 * 60, retry=5):
+        if (report.template_extension in {'html', 'xhtml'}
+                and (report.extension or report.template_extension)
+                == 'pdf'):
+            import weasyprint
+            return 'pdf', weasyprint.HTML(string=data,
+                url_fetcher=weasyprint.URLFetcher(
+                    allowed_protocols={'data'})).write_pdf()
+        return super().convert(report, data, timeout=timeout, retry=retry)
+
+
+class QuotationReport(DocumentReport):
     __name__ = 'sale.sale.quotation'
 
     @classmethod

@@ -17,7 +17,7 @@ from email.message import EmailMessage
 from urllib.parse import quote, urlencode
 
 import segno
-from genshi.core import Markup
+from genshi.input import XML
 
 from trytond import config
 from trytond.i18n import gettext
@@ -32,7 +32,7 @@ from trytond.wizard import Button, StateView
 
 from ..account_in.account import GST_HEADS, gst_head
 from ..business.india import GST_STATE_CODES
-from ..crm.sale import _logo_data, gst_heads, gst_rate
+from ..crm.sale import DocumentReport, _logo_data, gst_heads, gst_rate
 from ..crm.words import rupees_in_words
 from .exceptions import FinanceError
 
@@ -265,12 +265,13 @@ class Invoice(metaclass=PoolMeta):
         return f'upi://pay?{query}'
 
     def upi_qr_svg(self):
-        """The UPI QR code as inline SVG markup, '' without a payment link:
-        inline because Tryton's PDF conversion fetches no data: URL"""
+        """The UPI QR code as an inline SVG stream, '' without a payment link:
+        inline because Tryton's PDF conversion fetches no data: URL, a
+        parsed stream because the report's translator escapes Markup"""
         uri = self.upi_uri
         if not uri:
             return ''
-        return Markup(segno.make(uri, error='m').svg_inline(
+        return XML(segno.make(uri, error='m').svg_inline(
                 scale=4, border=2, svgclass='qr', omitsize=True))
 
     # Sending
@@ -406,7 +407,7 @@ class CreditInvoice(metaclass=PoolMeta):
         return options
 
 
-class TaxInvoiceReport(Report):
+class TaxInvoiceReport(DocumentReport):
     "The GST tax invoice (and credit note) of a customer invoice"
     __name__ = 'account.invoice.tax_invoice'
 
