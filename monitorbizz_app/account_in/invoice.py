@@ -56,6 +56,12 @@ class InvoiceLine(
         if self.product:
             self.hsn_sac = self.product.template.hsn_sac
 
+    def _credit(self):
+        "The credit note's line keeps the classification it reverses"
+        line = super()._credit()
+        line.hsn_sac = self.hsn_sac
+        return line
+
     @fields.depends(
         'invoice', 'invoice_type', 'party', 'company',
         '_parent_invoice.type', '_parent_invoice.invoice_address',
