@@ -8,6 +8,7 @@ template database, or a SQLite file under var/test-cache.
 import base64
 import os
 import re
+import resource
 import shutil
 import socket
 import subprocess
@@ -251,6 +252,11 @@ def wait_for_server(process, url, log_name, timeout=60):
 
 # (database, wall seconds, CPU seconds) of each live trytond of the session
 SERVER_TIMES = []
+# The processes of the live trytonds running now, and the CPU seconds
+# each test made them and this process use: [(seconds, test)]
+LIVE_PIDS = set()
+ENDED_CPU = [0.0]
+TEST_CPU = []
 
 
 def process_cpu(pid):
@@ -264,11 +270,32 @@ def process_cpu(pid):
     return sum(map(int, fields[11:15])) / os.sysconf('SC_CLK_TCK')
 
 
+def _cpu_now():
+    "CPU seconds of this process and of the live trytonds so far"
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime + ENDED_CPU[0] + sum(
+        process_cpu(p) or 0 for p in list(LIVE_PIDS))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    before = _cpu_now()
+    yield
+    TEST_CPU.append((_cpu_now() - before, item.nodeid))
+
+
 def pytest_terminal_summary(terminalreporter):
-    "The time of each live trytond, to tell the server's share from pytest's"
+    """The time of each live trytond, to tell the server's share from
+    pytest's, and the tests that used the most CPU (theirs and the
+    servers')"""
     for database, wall, cpu in SERVER_TIMES:
         terminalreporter.write_line(f"live trytond {database}: {wall:.0f} s, "
             f"CPU {'?' if cpu is None else f'{cpu:.0f}'} s")
+    if TEST_CPU:
+        terminalreporter.write_line("CPU of the tests, with their set-up "
+            "and the live servers' share:")
+        for seconds, test in sorted(TEST_CPU, reverse=True)[:15]:
+            terminalreporter.write_line(f"{seconds:7.1f} s  {test}")
 
 
 @pytest.fixture(scope='session')
@@ -291,12 +318,15 @@ def live_server(tmp_path_factory, smtp):
         stdout=log, stderr=subprocess.STDOUT)
     url = f'http://127.0.0.1:{port}/'
     started = time.monotonic()
+    LIVE_PIDS.add(process.pid)
     try:
         wait_for_server(process, url, log.name)
         yield LiveServer(url, database, config_file)
     finally:
-        SERVER_TIMES.append((database, time.monotonic() - started,
-                process_cpu(process.pid)))
+        cpu = process_cpu(process.pid)
+        ENDED_CPU[0] += cpu or 0
+        LIVE_PIDS.discard(process.pid)
+        SERVER_TIMES.append((database, time.monotonic() - started, cpu))
         process.terminate()
         process.wait(timeout=30)
         log.close()
