@@ -639,10 +639,11 @@ class Company(metaclass=PoolMeta):
             storage_location=location("Storage", 'storage'),
             production_location=location("Production", 'production'),
             lost_found_location=location("Scrap", 'lost_found'))
-        for child in ['input_location', 'output_location',
-                'storage_location', 'production_location',
-                'lost_found_location']:
-            getattr(warehouse, child).save()
+        # The five in one create, in the same order (and so with the same
+        # ids) as one by one
+        Location.save([getattr(warehouse, child) for child in [
+                    'input_location', 'output_location', 'storage_location',
+                    'production_location', 'lost_found_location']])
         warehouse.save()
         # Production and scrap stand beside the warehouse, as in Tryton's
         # own set-up: inside it, its stock would not go down when material
