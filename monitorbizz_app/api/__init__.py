@@ -1,6 +1,6 @@
 # This file is part of Monitorbizz.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
-"""monitorbizz_api: the seed's /api/... endpoints and their OpenAPI document.
+"""monitorbizz_api: the Monitorbizz API (/api/...) and its OpenAPI document.
 
 trytond imports every installed module when its pool starts: importing the
 endpoint modules here adds their routes to trytond.wsgi.app. They answer

@@ -186,12 +186,6 @@ _LAST_OWNER = ("The last owner cannot leave the business or take another "
     "role (last_owner)")
 
 
-def _check_module():
-    if BUSINESS_MODULE not in Pool()._modules:
-        raise ApiError(404, 'not_found',
-            f"The module {BUSINESS_MODULE} is not activated.")
-
-
 def _is_message(exception, message_id, **variables):
     "Whether exception carries the ir.message message_id"
     return getattr(exception, 'message', None) == gettext(
@@ -316,7 +310,6 @@ def list_businesses(call):
     """The businesses the caller is a member of, with their role in each
     and which one they currently work in. ?q= searches the legal name;
     ?order= accepts id and name."""
-    _check_module()
     pool = Pool()
     Company = pool.get('company.company')
     page = paginate(call, Company, ['id'],
@@ -341,7 +334,6 @@ def create_business(call):
     """Provisions a business ready to trade (Indian GST chart of accounts,
     fiscal year, numbering, warehouse) and makes the caller its owner. It
     becomes their current business if they had none."""
-    _check_module()
     pool = Pool()
     Company = pool.get('company.company')
     company_id = Company.provision(dict(call.body))
@@ -355,7 +347,6 @@ def create_business(call):
     response=BUSINESS, errors={404: _NOT_FOUND})
 def get_business(call, id):
     "Any member may read it, whichever business they currently work in."
-    _check_module()
     return _business(_member_company(id))
 
 
@@ -366,7 +357,6 @@ def get_business(call, id):
     errors={404: _NOT_FOUND + ", or it has no logo (logo_not_found)"})
 def get_business_logo(call, id):
     "Any member may fetch it; set it with the profile's logo."
-    _check_module()
     company = _member_company(id)
     if not company.logo:
         raise ApiError(404, 'logo_not_found', "The business has no logo.")
@@ -387,7 +377,6 @@ def get_business_logo(call, id):
 def update_business(call, id):
     """Owners and managers change the fields sent; the currency cannot
     change."""
-    _check_module()
     pool = Pool()
     Company = pool.get('company.company')
     company = _member_company(id)
@@ -403,7 +392,6 @@ def update_business(call, id):
 def switch_business(call, id):
     """Makes it the caller's current business: their rights become those
     of their role in it, and the records they see its records."""
-    _check_module()
     pool = Pool()
     User = pool.get('res.user')
     try:
@@ -454,7 +442,6 @@ def _change_membership(company, func, *args):
 def list_members(call, id):
     """Any member may list them, with their role. ?q= searches the name;
     ?order= accepts name and role."""
-    _check_module()
     pool = Pool()
     UserRole = pool.get('res.user.role')
     company = _member_company(id)
@@ -482,7 +469,6 @@ def _business_page(call, Model, company, convert, **kwargs):
         })
 def set_member_role(call, id, user_id):
     "Owners only; a business always keeps an owner."
-    _check_module()
     pool = Pool()
     Company = pool.get('company.company')
     UserRole = pool.get('res.user.role')
@@ -504,7 +490,6 @@ def set_member_role(call, id, user_id):
 def remove_member(call, id, user_id):
     """Owners only. It takes effect at the member's next request: the
     business leaves their list and its data their reach."""
-    _check_module()
     pool = Pool()
     Company = pool.get('company.company')
     company = _member_company(id)
@@ -537,7 +522,6 @@ def invite(call, id):
     """Owners only. The invitation is e-mailed with a single-use code,
     valid 7 days, which the invitee accepts with
     POST /api/invitations/accept once registered with this e-mail."""
-    _check_module()
     pool = Pool()
     Company = pool.get('company.company')
     Invitation = pool.get('monitorbizz.business.invitation')
@@ -565,7 +549,6 @@ def invite(call, id):
 def list_invitations(call, id):
     """Owners only; the latest first. ?q= searches the e-mail; ?order=
     accepts email, expires and state."""
-    _check_module()
     pool = Pool()
     Company = pool.get('company.company')
     Invitation = pool.get('monitorbizz.business.invitation')
@@ -596,7 +579,6 @@ def accept_invitation(call):
     """The caller joins the business with the role of the invitation and
     gets its profile; it becomes their current business if they had
     none."""
-    _check_module()
     pool = Pool()
     Company = pool.get('company.company')
     Invitation = pool.get('monitorbizz.business.invitation')

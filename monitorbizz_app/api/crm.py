@@ -17,16 +17,14 @@ from trytond.pool import Pool
 from trytond.transaction import Transaction
 
 from ..account_in.product import hsn_sac_problem
-from ..crm.exceptions import (
-    CreditLimitExceeded, CrmError, OrderStateError, QuotationStateError)
 from .businesses import _text
-from .framework import LIST_QUERY, ApiError, endpoint, page_of, paginate
+from .framework import (
+    LIST_QUERY, ApiError, Resource, amount, endpoint, page_of, paginate)
 from .schema import (
     EMAIL, ID, MAX_AMOUNT, MAX_QUANTITY, NULLABLE_ID, decimal, define, record)
 
 __all__ = []
 
-CRM_MODULE = 'monitorbizz_crm'
 GST_RATES = [0, 5, 12, 18, 28]
 
 
@@ -459,12 +457,6 @@ ORDER_CONFIRM = define('OrderConfirm', {
 
 # Helpers --------------------------------------------------------------------
 
-def _check_module():
-    if CRM_MODULE not in Pool()._modules:
-        raise ApiError(404, 'not_found',
-            f"The module {CRM_MODULE} is not activated.")
-
-
 def _company():
     "The caller's current business (the context of the transaction)"
     company = Transaction().context.get('company')
@@ -472,31 +464,6 @@ def _company():
         raise ApiError(409, 'no_business',
             "Create or switch to a business first.")
     return company
-
-
-def _found(Model, id_, code, label, domain=None):
-    "The record id_ as the caller sees it (record rules), else 404"
-    with Transaction().set_context(active_test=False):
-        records = Model.search([('id', '=', id_)] + list(domain or []),
-            limit=1)
-    if not records:
-        raise ApiError(404, code, f"No such {label} in your business.")
-    return records[0]
-
-
-def _crm_errors(func, *args, **kwargs):
-    "Call func answering the CRM's refusals with their status and code"
-    try:
-        return func(*args, **kwargs)
-    except (QuotationStateError, OrderStateError) as e:
-        raise ApiError(409, e.code or 'conflict', e.message,
-            {k: str(v) for k, v in e.fields.items()}) from e
-    except CreditLimitExceeded as e:
-        raise ApiError(422, e.code, e.message,
-            {k: _money(v) for k, v in e.fields.items()}) from e
-    except CrmError as e:
-        raise ApiError(422, e.code or 'validation_error', e.message,
-            {k: str(v) for k, v in e.fields.items()}) from e
 
 
 def _invalid(field, problem):
@@ -512,7 +479,7 @@ def _decimal(value, field, minimum=Decimal(0)):
 
 
 def _money(value):
-    return str(Decimal(value or 0).quantize(Decimal('0.01')))
+    return amount(value or 0)
 
 
 def _timestamps(row):
@@ -568,8 +535,8 @@ def _apply_customer(party, body):
             else _decimal(body['credit_limit'], 'credit_limit'))
     if 'payment_terms' in body:
         values['customer_payment_term'] = (None
-            if body['payment_terms'] is None else _crm_errors(
-                Party.payment_term_of_days, body['payment_terms']).id)
+            if body['payment_terms'] is None
+            else Party.payment_term_of_days(body['payment_terms']).id)
     if 'tags' in body:
         names = sorted(set(body['tags']))
         existing = {c.name: c for c in Category.search(
@@ -613,7 +580,7 @@ def _apply_customer(party, body):
                 Identifier.delete(identifiers)
         except ValidationError as e:
             raise _invalid('gstin', e.message) from e
-        _crm_errors(Party.check_gstin_unique, [Party(party.id)])
+        Party.check_gstin_unique([Party(party.id)])
     party = Party(party.id)
     for api, flag in [('billing_address', 'invoice'),
             ('shipping_address', 'delivery')]:
@@ -727,14 +694,8 @@ def _customer(party_id):
     return _customers([party_id])[0]
 
 
-def _customer_found(id_):
-    Party = Pool().get('party.party')
-    return _found(Party, id_, 'customer_not_found', 'customer',
-        [('is_customer', '=', True)])
-
-
-_CUSTOMER_NOT_FOUND = ("No such customer in the caller's current business "
-    "(customer_not_found)")
+CUSTOMERS = Resource('/api/crm/customers', 'party.party', 'customer',
+    lambda party: _customer(party.id), domain=[('is_customer', '=', True)])
 _INVALID = ("Invalid fields, each named in error.fields (validation_error); "
     "nothing is changed")
 _FORBIDDEN = "The caller's role may not do this (forbidden)"
@@ -752,7 +713,6 @@ CUSTOMER_QUERY = {**LIST_QUERY,
 def list_customers(call):
     """?q= searches name, code, company name, GSTIN and e-mail; ?order=
     accepts name, customer_code and created_at."""
-    _check_module()
     Party = Pool().get('party.party')
     domain = [('is_customer', '=', True)]
     status = call.query.get('status')
@@ -783,39 +743,30 @@ def list_customers(call):
         422: _INVALID})
 def create_customer(call):
     """The customer gets the next CUST-NNN code of the business."""
-    _check_module()
     Party = Pool().get('party.party')
     party = _apply_customer(Party(), call.body)
     return _customer(party.id)
 
 
-@endpoint('GET', '/api/crm/customers/<int:id>', summary="A customer",
-    response=CUSTOMER, errors={404: _CUSTOMER_NOT_FOUND})
-def get_customer(call, id):
-    _check_module()
-    return _customer(_customer_found(id).id)
+CUSTOMERS.read("A customer", response=CUSTOMER, module=__name__)
 
 
-@endpoint('PUT', '/api/crm/customers/<int:id>', summary="Change a customer",
+@CUSTOMERS.route('PUT', summary="Change a customer",
     request=CUSTOMER_UPDATE, response=CUSTOMER,
-    errors={403: _FORBIDDEN, 404: _CUSTOMER_NOT_FOUND, 422: _INVALID})
-def update_customer(call, id):
+    errors={403: _FORBIDDEN, 422: _INVALID})
+def update_customer(call, party):
     "The customer code cannot change."
-    _check_module()
-    party = _customer_found(id)
     _apply_customer(party, call.body)
     return _customer(party.id)
 
 
-@endpoint('DELETE', '/api/crm/customers/<int:id>', summary="Delete a customer",
-    response=CUSTOMER_DELETED,
-    errors={403: _FORBIDDEN, 404: _CUSTOMER_NOT_FOUND})
-def delete_customer(call, id):
+@CUSTOMERS.route('DELETE', summary="Delete a customer",
+    response=CUSTOMER_DELETED, errors={403: _FORBIDDEN})
+def delete_customer(call, party):
     """A customer with documents (leads, quotations, orders, invoices) is
     deactivated, and the answer says so; one without is deleted."""
-    _check_module()
     Party = Pool().get('party.party')
-    party = _customer_found(id)
+    id = party.id
     if party.has_documents():
         Party.write([party], {'active': False})
         return {'id': id, 'action': 'deactivated', 'message':
@@ -828,8 +779,6 @@ def delete_customer(call, id):
 
 # Leads ----------------------------------------------------------------------
 
-_LEAD_NOT_FOUND = ("No such lead in the caller's current business "
-    "(lead_not_found)")
 _LEAD_READ = ['number', 'assigned_to', 'lead_source', 'company_name',
     'contact_person', 'email', 'phone', 'gstin', 'lead_status',
     'lost_reason', 'amount', 'conversion_probability',
@@ -864,6 +813,10 @@ def _read_lead(id_):
     Opportunity = Pool().get('sale.opportunity')
     row, = Opportunity.read([id_], _LEAD_READ)
     return _lead(row)
+
+
+LEADS = Resource('/api/crm/leads', 'sale.opportunity', 'lead',
+    lambda opportunity: _read_lead(opportunity.id))
 
 
 def _lead_values(body):
@@ -925,7 +878,6 @@ LEAD_QUERY = {**LIST_QUERY,
 def list_leads(call):
     """?q= searches company name, contact person and e-mail; ?order=
     accepts created_at, expected_close_date and estimated_value."""
-    _check_module()
     Opportunity = Pool().get('sale.opportunity')
     domain = []
     if call.query.get('status'):
@@ -951,7 +903,6 @@ def list_leads(call):
     errors={403: _FORBIDDEN, 422: _INVALID})
 def create_lead(call):
     "A new lead; status may be new, contacted or qualified."
-    _check_module()
     Opportunity = Pool().get('sale.opportunity')
     _company()
     body = call.body
@@ -960,49 +911,42 @@ def create_lead(call):
             "A lead needs a company name or a contact person.",
             {'company_name': 'required without contact_person'})
     values = _lead_values(body)
-    opportunity, = _crm_errors(Opportunity.create, [values])
-    _crm_errors(_set_lead_status, opportunity, body)
+    opportunity, = Opportunity.create([values])
+    _set_lead_status(opportunity, body)
     return _read_lead(opportunity.id)
 
 
-@endpoint('GET', '/api/crm/leads/<int:id>', summary="A lead",
-    response=LEAD, errors={404: _LEAD_NOT_FOUND})
-def get_lead(call, id):
-    _check_module()
-    Opportunity = Pool().get('sale.opportunity')
-    return _read_lead(_found(Opportunity, id, 'lead_not_found', 'lead').id)
+LEADS.read("A lead", response=LEAD, module=__name__)
 
 
-@endpoint('PUT', '/api/crm/leads/<int:id>', summary="Change a lead",
+@LEADS.route('PUT', summary="Change a lead",
     request=LEAD_UPDATE, response=LEAD,
-    errors={403: _FORBIDDEN, 404: _LEAD_NOT_FOUND,
+    errors={403: _FORBIDDEN,
         409: "The lead is converted and read-only (lead_converted)",
         422: _INVALID})
-def update_lead(call, id):
+def update_lead(call, opportunity):
     """Changes the fields sent and moves the status: new, contacted,
     qualified, or lost with a lost_reason."""
-    _check_module()
     Opportunity = Pool().get('sale.opportunity')
-    opportunity = _found(Opportunity, id, 'lead_not_found', 'lead')
+    id = opportunity.id
     if opportunity.state in {'converted', 'won'}:
         raise ApiError(409, 'lead_converted',
             "The lead is converted: it cannot change.",
             {'customer_id': str(opportunity.party.id)})
     values = _lead_values(call.body)
     if values:
-        _crm_errors(Opportunity.write, [opportunity], values)
-    _crm_errors(_set_lead_status, Opportunity(id), call.body)
+        Opportunity.write([opportunity], values)
+    _set_lead_status(Opportunity(id), call.body)
     return _read_lead(id)
 
 
-@endpoint('DELETE', '/api/crm/leads/<int:id>', summary="Delete a lead",
-    status=204, errors={403: _FORBIDDEN, 404: _LEAD_NOT_FOUND,
+@LEADS.route('DELETE', summary="Delete a lead",
+    status=204, errors={403: _FORBIDDEN,
         409: "The lead is converted (lead_converted)"})
-def delete_lead(call, id):
+def delete_lead(call, opportunity):
     "Converted leads stay: they are the history of their customer."
-    _check_module()
     Opportunity = Pool().get('sale.opportunity')
-    opportunity = _found(Opportunity, id, 'lead_not_found', 'lead')
+    id = opportunity.id
     if opportunity.state in {'converted', 'won'}:
         raise ApiError(409, 'lead_converted',
             "A converted lead cannot be deleted.")
@@ -1014,24 +958,22 @@ def delete_lead(call, id):
     Opportunity.delete([Opportunity(id)])
 
 
-@endpoint('POST', '/api/crm/leads/<int:id>/convert',
+@LEADS.action('convert', 'convert', press=False,
     summary="Convert a lead into a customer",
     request=LEAD_CONVERT, response=LEAD_CONVERTED,
-    errors={403: _FORBIDDEN, 404: _LEAD_NOT_FOUND,
+    errors={403: _FORBIDDEN,
         409: "Already converted (lead_converted; error.fields.customer_id "
         "is the customer made) or lost (lead_lost)",
         422: "The matching customer is blocked (customer_blocked)"})
-def convert_lead(call, id):
+def convert_lead(call, opportunity):
     """Reuses the customer of the business with the lead's GSTIN, else
     its e-mail; otherwise creates one (CUST-NNN). With create_quotation a
     draft quotation is opened for it, linked to the lead."""
-    _check_module()
-    pool = Pool()
-    Opportunity = pool.get('sale.opportunity')
-    opportunity = _found(Opportunity, id, 'lead_not_found', 'lead')
+    Opportunity = Pool().get('sale.opportunity')
+    id = opportunity.id
     existing = opportunity.party or (opportunity.find_customer()
         if opportunity.state not in {'converted', 'won'} else None)
-    party, sale = _crm_errors(Opportunity.convert_lead, opportunity.id,
+    party, sale = Opportunity.convert_lead(opportunity.id,
         bool(call.body.get('create_quotation')))
     return {
         'lead': _read_lead(id),
@@ -1298,22 +1240,10 @@ def _order(sale):
 
 _QUOTATION_DOMAIN = [('quotation_number', '!=', None)]
 _ORDER_DOMAIN = [('ordered', '=', True)]
-_QUOTATION_NOT_FOUND = ("No such quotation in the caller's current business "
-    "(quotation_not_found)")
-_ORDER_NOT_FOUND = ("No such sales order in the caller's current business "
-    "(order_not_found)")
-
-
-def _quotation_found(id_):
-    Sale = Pool().get('sale.sale')
-    return _found(Sale, id_, 'quotation_not_found', 'quotation',
-        _QUOTATION_DOMAIN)
-
-
-def _order_found(id_):
-    Sale = Pool().get('sale.sale')
-    return _found(Sale, id_, 'order_not_found', 'sales order',
-        _ORDER_DOMAIN)
+QUOTATIONS = Resource('/api/crm/quotations', 'sale.sale', 'quotation',
+    _quotation, domain=_QUOTATION_DOMAIN)
+ORDERS = Resource('/api/sales/orders', 'sale.sale', 'sales order', _order,
+    code='order_not_found', domain=_ORDER_DOMAIN)
 
 
 def _new(Model, **values):
@@ -1394,7 +1324,6 @@ def list_quotations(call):
     """Quotations, converted ones included (status accepted). ?q= searches
     the number and the customer; ?order= accepts quote_date, quote_number
     and total_amount."""
-    _check_module()
     Sale = Pool().get('sale.sale')
     domain = list(_QUOTATION_DOMAIN)
     if call.query.get('status'):
@@ -1423,97 +1352,79 @@ def list_quotations(call):
 def create_quotation(call):
     """Numbered QT-<year>-NNN in the business; valid for the business's
     validity (30 days) unless valid_until says otherwise."""
-    _check_module()
     Sale = Pool().get('sale.sale')
     _company()
     sale = _new_sale()
     _sale_header(sale, call.body)
-    _crm_errors(sale.save)
+    sale.save()
     _set_lines(sale, call.body.get('lines', []))
     return _quotation(Sale(sale.id))
 
 
-@endpoint('GET', '/api/crm/quotations/<int:id>', summary="A quotation",
-    response=QUOTATION, errors={404: _QUOTATION_NOT_FOUND})
-def get_quotation(call, id):
-    _check_module()
-    return _quotation(_quotation_found(id))
+QUOTATIONS.read("A quotation", response=QUOTATION, module=__name__)
 
 
-@endpoint('PUT', '/api/crm/quotations/<int:id>', summary="Change a quotation",
+@QUOTATIONS.route('PUT', summary="Change a quotation",
     request=QUOTATION_UPDATE, response=QUOTATION,
-    errors={403: _FORBIDDEN, 404: _QUOTATION_NOT_FOUND,
+    errors={403: _FORBIDDEN,
         409: "Only draft quotations change (quotation_not_draft)",
         422: _INVALID})
-def update_quotation(call, id):
+def update_quotation(call, sale):
     "lines, when sent, replace every line."
-    _check_module()
     Sale = Pool().get('sale.sale')
-    sale = _quotation_found(id)
+    id = sale.id
     if sale.state != 'draft' or sale.ordered:
         raise ApiError(409, 'quotation_not_draft',
             "Only a draft quotation can change: this one is "
             f"{sale.quotation_state}.")
     _sale_header(sale, call.body)
-    _crm_errors(sale.save)
+    sale.save()
     if 'lines' in call.body:
         _set_lines(sale, call.body['lines'])
     return _quotation(Sale(id))
 
 
-def _quotation_action(id_, method, *args):
-    Sale = Pool().get('sale.sale')
-    sale = _quotation_found(id_)
-    _crm_errors(getattr(Sale, method), [sale], *args)
-    return Sale(id_)
-
-
-@endpoint('POST', '/api/crm/quotations/<int:id>/send',
+@QUOTATIONS.action('send', 'send_quotation',
     summary="E-mail a quotation", response=QUOTATION_SENT,
-    errors={403: _FORBIDDEN, 404: _QUOTATION_NOT_FOUND,
+    errors={403: _FORBIDDEN,
         409: "Not a draft or sent quotation (quotation_<status>)",
         422: "The customer has no e-mail (customer_no_email) or is "
         "blocked (customer_blocked)"})
-def send_quotation(call, id):
+def send_quotation(call, sale):
     """Renders the quotation PDF and e-mails it to the customer; a draft
     becomes sent."""
-    _check_module()
-    sale = _quotation_action(id, 'send_quotations')
     return {'quotation': _quotation(sale), 'sent_to': sale.customer_email()}
 
 
-@endpoint('POST', '/api/crm/quotations/<int:id>/accept',
+@QUOTATIONS.action('accept', 'accept',
     summary="The customer accepts", response=QUOTATION,
-    errors={403: _FORBIDDEN, 404: _QUOTATION_NOT_FOUND,
+    errors={403: _FORBIDDEN,
         409: "Not a sent quotation (quotation_<status>), or past its "
         "validity (quotation_expired)"})
-def accept_quotation(call, id):
-    _check_module()
-    return _quotation(_quotation_action(id, 'accept_quotations'))
+def accept_quotation(call, sale):
+    return _quotation(sale)
 
 
-@endpoint('POST', '/api/crm/quotations/<int:id>/reject',
+@QUOTATIONS.action('reject', 'reject',
     summary="The customer declines", request=QUOTATION_REJECT,
     response=QUOTATION,
-    errors={403: _FORBIDDEN, 404: _QUOTATION_NOT_FOUND,
+    context=lambda call: {'rejection_reason': call.body['reason']},
+    errors={403: _FORBIDDEN,
         409: "Not a draft or sent quotation (quotation_<status>)"})
-def reject_quotation(call, id):
-    _check_module()
-    return _quotation(_quotation_action(id, 'reject_quotations',
-            call.body['reason']))
+def reject_quotation(call, sale):
+    return _quotation(sale)
 
 
-@endpoint('POST', '/api/crm/quotations/<int:id>/convert-to-order',
+@QUOTATIONS.action('convert-to-order', 'convert_to_order',
     summary="Make the accepted quotation an order", response=ORDER,
     status=201,
-    errors={403: _FORBIDDEN, 404: _QUOTATION_NOT_FOUND,
+    errors={403: _FORBIDDEN,
         409: "Already converted (quotation_converted) or not accepted "
         "(quotation_<status>)"})
-def convert_quotation(call, id):
+def convert_quotation(call, sale):
     """The quotation becomes the pending sales order SO-<year>-NNN with the
     quotation's lines; confirm it with /api/sales/orders/{id}/confirm."""
-    _check_module()
-    return _order(_quotation_action(id, 'convert_quotations'))
+    return _order(sale)
 
 
 ORDER_QUERY = {**LIST_QUERY,
@@ -1550,7 +1461,6 @@ def _order_item(row):
 def list_orders(call):
     """?q= searches the number and the customer; ?order= accepts
     order_date, delivery_date, priority and order_number."""
-    _check_module()
     Sale = Pool().get('sale.sale')
     domain = list(_ORDER_DOMAIN)
     if call.query.get('status'):
@@ -1577,38 +1487,33 @@ def list_orders(call):
 def create_order(call):
     """An order taken without a quotation: numbered SO-<year>-NNN, pending
     until confirmed. shipping_cost is charged on its own line."""
-    _check_module()
     Sale = Pool().get('sale.sale')
     _company()
     with Transaction().set_context(sale_order=True):
         sale = _new_sale()
         _sale_header(sale, call.body)
-        _crm_errors(sale.save)
+        sale.save()
     _set_lines(sale, call.body['lines'], call.body.get('shipping_cost'))
     Sale.make_orders([Sale(sale.id)])
     return _order(Sale(sale.id))
 
 
-@endpoint('GET', '/api/sales/orders/<int:id>', summary="A sales order",
-    response=ORDER, errors={404: _ORDER_NOT_FOUND})
-def get_order(call, id):
-    _check_module()
-    return _order(_order_found(id))
+ORDERS.read("A sales order", response=ORDER, name='get_order',
+    module=__name__)
 
 
-@endpoint('PUT', '/api/sales/orders/<int:id>', summary="Change a sales order",
+@ORDERS.route('PUT', summary="Change a sales order",
     request=ORDER_UPDATE, response=ORDER,
-    errors={403: _FORBIDDEN, 404: _ORDER_NOT_FOUND,
+    errors={403: _FORBIDDEN,
         409: "The order is no longer pending, or its lines are those of "
         "its quotation (order_not_pending, order_lines_fixed)",
         422: _INVALID})
-def update_order(call, id):
+def update_order(call, sale):
     """Priority, delivery date and notes change until the order is done or
     cancelled; the customer, lines and shipping only while it is pending
     and was not a quotation."""
-    _check_module()
     Sale = Pool().get('sale.sale')
-    sale = _order_found(id)
+    id = sale.id
     body = dict(call.body)
     if sale.state in {'done', 'cancelled'}:
         raise ApiError(409, 'order_not_pending',
@@ -1620,7 +1525,7 @@ def update_order(call, id):
             "Only a pending order entered directly can change its customer, "
             "lines or shipping.", {f: 'cannot change' for f in fixed})
     _sale_header(sale, body)
-    _crm_errors(sale.save)
+    sale.save()
     if 'lines' in body or 'shipping_cost' in body:
         lines = body.get('lines')
         if lines is None:
@@ -1642,42 +1547,35 @@ def _line_input(line):
         }
 
 
-@endpoint('POST', '/api/sales/orders/<int:id>/confirm',
+@ORDERS.action('confirm', 'confirm', press=False,
     summary="Confirm a sales order", request=ORDER_CONFIRM, response=ORDER,
     errors={
         403: "The caller's role may not confirm orders, or may not "
         "approve a credit override (forbidden)",
-        404: _ORDER_NOT_FOUND,
         409: "Not a pending order (order_not_pending)",
         422: "Above the customer's credit limit (credit_limit_exceeded, "
         "error.fields gives credit_limit, open_amount, order_amount and "
         "exceeded_by), or a blocked customer (customer_blocked)",
         })
-def confirm_order(call, id):
+def confirm_order(call, sale):
     """Checks the customer's credit: open receivables + open orders + this
     order above the credit limit is refused, unless an owner or manager
-    approves the override (approve_credit_override), which is recorded on
-    the order."""
-    _check_module()
+    approves the override (approve_credit_override: the order's Approve
+    Credit button), which is recorded on the order."""
     Sale = Pool().get('sale.sale')
-    sale = _order_found(id)
-    if sale.state not in {'draft', 'quotation'}:
-        raise ApiError(409, 'order_not_pending',
-            f"The order is already {sale.order_status}.")
     if call.body.get('approve_credit_override'):
-        Sale.approve_credit_override([sale])
-    if sale.state == 'draft':
-        _crm_errors(Sale.quote, [sale])
-    _crm_errors(Sale.confirm, [Sale(id)])
-    return _order(Sale(id))
+        Sale.approve_credit([sale])
+    # An order entered directly is a draft: quoted first, as in the desk
+    Sale.quote([s for s in [Sale(sale.id)] if s.state == 'draft'])
+    Sale.confirm([Sale(sale.id)])
+    return _order(Sale(sale.id))
 
 
-@endpoint('POST', '/api/sales/orders/<int:id>/ship',
+@ORDERS.action('ship', 'do', model='stock.shipment.out', press=False,
     summary="Ship goods of a sales order", request=ORDER_SHIP,
     response=ORDER,
     errors={
         403: "The caller's role may not ship goods (forbidden)",
-        404: _ORDER_NOT_FOUND,
         409: "Nothing to ship: pending, cancelled or already shipped "
         "(order_not_shippable); a line still in production or its rest not "
         "yet on a shipment (order_not_ready); not enough in stock of the "
@@ -1685,18 +1583,16 @@ def confirm_order(call, id):
         422: "A line not of the order, a quantity above what remains to "
         "ship of its line, a batch of another item: lines.N.<field>",
         })
-def ship_order(call, id):
+def ship_order(call, sale):
     """The goods of the lines leave the warehouse to the customer on the
     order's shipment (Tryton's customer shipment: picked, packed, done),
     each from the batch given. Partial quantities are allowed; the rest
     stays to ship on a new shipment. When every good has left the order is
     shipped; the stock-movement ledger shows the out moves."""
-    _check_module()
     pool = Pool()
     Sale = pool.get('sale.sale')
     Line = pool.get('sale.line')
     Lot = pool.get('stock.lot')
-    sale = _order_found(id)
     deliveries = []
     for index, values in enumerate(call.body['lines']):
         lines = Line.search([('id', '=', values['line_id']),
@@ -1717,26 +1613,21 @@ def ship_order(call, id):
                     f'lines.{index}.quantity'),
                 'lot': lot,
                 })
-    _crm_errors(sale.ship_goods, deliveries)
-    return _order(Sale(id))
+    sale.ship_goods(deliveries)
+    return _order(Sale(sale.id))
 
 
-@endpoint('POST', '/api/sales/orders/<int:id>/deliver',
+@ORDERS.action('deliver', 'deliver',
     summary="Record the delivery of a shipped order",
     request=ORDER_DELIVER, response=ORDER,
+    context=lambda call: {
+        'delivered_date': call.body.get('delivered_date')},
     errors={
         403: "The caller's role may not record deliveries (forbidden)",
-        404: _ORDER_NOT_FOUND,
         409: "Not shipped yet, or delivered already (order_not_shipped)",
         422: "delivered_date before the last shipment or after today",
         })
-def deliver_order(call, id):
+def deliver_order(call, sale):
     """The customer received the order's goods: the order is delivered
     (the order's Delivered button)."""
-    _check_module()
-    Sale = Pool().get('sale.sale')
-    sale = _order_found(id)
-    with Transaction().set_context(
-            delivered_date=call.body.get('delivered_date')):
-        _crm_errors(Sale.deliver, [sale])
-    return _order(Sale(id))
+    return _order(sale)

@@ -1,6 +1,6 @@
 # This file is part of Monitorbizz.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
-"""The framework of the seed's /api/... layer on trytond's own WSGI app.
+"""The framework of the Monitorbizz API (/api/...) on trytond's own WSGI app.
 
 An endpoint is declared once, with `endpoint()`. The declaration
 - adds the werkzeug rule to trytond.wsgi.app (served by the trytond process),
@@ -10,9 +10,17 @@ An endpoint is declared once, with `endpoint()`. The declaration
   Tryton's access rights and record rules do the isolation,
 - turns every error into the one JSON error format,
 - and describes the operation in the OpenAPI document (openapi.py).
+
+A Resource declares a kind of record of the API once: its path, its Tryton
+model and the domain of its records, how it is rendered; from it come the
+one lookup of a record in the current business (404 otherwise), the read
+and delete endpoints, and the actions /{id}/<action>, each the button of a
+model pressed as the calling user, so that the button's groups refuse a
+role through the API as they do in the desk and through JSON-RPC.
 """
 import base64
 import binascii
+import functools
 import datetime as dt
 import json
 import logging
@@ -44,10 +52,12 @@ from trytond.transaction import Transaction, TransactionError
 from trytond.worker import run_task
 from trytond.wsgi import app
 
+from ..business.workflow import check_button_access
 from . import schema as schema_
 
 __all__ = ['ApiError', 'endpoint', 'ENDPOINTS', 'paginate', 'page_of',
-    'LIST_QUERY', 'encode_token', 'decode_token', 'api_error']
+    'LIST_QUERY', 'encode_token', 'decode_token', 'api_error', 'Resource',
+    'amount']
 
 logger = logging.getLogger(__name__)
 
@@ -198,6 +208,10 @@ _VALIDATION_CODES = [
     ]
 
 
+# The code of a model's error that gives its status but no code
+_STATUS_CODES = {409: 'conflict', 422: 'validation_error'}
+
+
 def _message(exception):
     return ' '.join(filter(None, [
                 str(getattr(exception, 'message', '') or ''),
@@ -225,6 +239,17 @@ def _unique_violation(message):
     return False
 
 
+def _button_state(message):
+    "Whether message is Tryton's refusal of a button by its states"
+    try:
+        template = gettext('ir.msg_button_state_record', button='\0',
+            record='\0', model='\0')
+    except Exception:
+        return False
+    pattern = '.*'.join(re.escape(p) for p in template.split('\0'))
+    return bool(re.fullmatch(pattern, message or '', re.S))
+
+
 def api_error(exception, field_names=None):
     """Map an exception to an ApiError.
 
@@ -250,6 +275,11 @@ def api_error(exception, field_names=None):
     if isinstance(exception, LoginException):
         return ApiError(401, 'login_parameter_required', exception.message,
             {exception.name: exception.message})
+    if isinstance(exception, AccessButtonError) and _button_state(
+            exception.message):
+        # Not the user's right: the button does not apply to the record in
+        # its state (its states in the desk)
+        return ApiError(409, 'invalid_state', _message(exception))
     if isinstance(exception, (AccessError, AccessButtonError)):
         return ApiError(403, 'forbidden', _message(exception))
     if isinstance(exception, PasswordError):
@@ -263,6 +293,16 @@ def api_error(exception, field_names=None):
         return ApiError(422, 'constraint_violation', message)
     if isinstance(exception, ForeignKeyError):
         return ApiError(409, 'foreign_key_conflict', _message(exception))
+    status = getattr(exception, 'http_status', None)
+    if isinstance(exception, UserError) and status:
+        # The model's errors that say their status and code themselves
+        # (CrmError and its kinds)
+        message = _message(exception)
+        return ApiError(status, getattr(exception, 'code', None)
+            or _STATUS_CODES.get(status, 'user_error'), message, {
+                field_names.get(n, n): str(p)
+                for n, p in (getattr(exception, 'fields', None)
+                    or {}).items()})
     problems = getattr(exception, 'fields', None)
     if isinstance(exception, UserError) and problems and isinstance(
             problems, dict):
@@ -498,12 +538,16 @@ class Endpoint:
     errors: {status: description} of the errors the handler raises itself
     field_names: {Tryton field: API field} for the "fields" of errors
     content_type: of the answer, for the document
+    button: (model, button name, path parameter of the record, model of
+        the record when it is not model's) of the Tryton button the
+        operation is (the actions of a Resource): stated in the document
+        as x-tryton-button; its groups refuse the caller as in the desk
     """
 
     def __init__(self, method, path, handler, summary, description=None,
             tags=None, request=None, response=None, status=200, auth=True,
             transaction=..., query=None, errors=None, field_names=None,
-            content_type=JSON, operation_id=None):
+            content_type=JSON, operation_id=None, button=None):
         if transaction is ...:
             transaction = 'user' if auth else None
         if transaction == 'user' and not auth:
@@ -527,6 +571,7 @@ class Endpoint:
         self.errors = dict(errors or {})
         self.field_names = field_names or {}
         self.content_type = content_type
+        self.button = button
         self.operation_id = operation_id or '_'.join(
             [handler.__module__.rsplit('.', 1)[-1], handler.__name__])
         self.readonly = self.method in {'GET', 'HEAD'}
@@ -788,3 +833,146 @@ def _order(value, orders):
         order.append((orders[name], direction))
     order.append(('id', order[-1][1]))
     return order
+
+
+# Amounts --------------------------------------------------------------------
+
+def amount(value, currency=None):
+    """An amount as a decimal string to the digits of currency (default:
+    the current business's), None as None: 1234.5 → '1234.50'"""
+    if value is None:
+        return None
+    if currency is None:
+        company = Transaction().context.get('company')
+        if company:
+            currency = Pool().get('company.company')(company).currency
+    digits = currency.digits if currency is not None else 2
+    return str(Decimal(value).quantize(Decimal(1).scaleb(-digits)))
+
+
+# Resources ------------------------------------------------------------------
+
+class Resource:
+    """A kind of record of the API, declared once.
+
+    path: the collection (/api/crm/quotations); model: the Tryton model;
+    label: how a record is named in messages ("quotation"); code and
+    message: of the 404 of an unknown id (default <label>_not_found, "No
+    such <label> in your business."); domain: what
+    of the model the resource is (quotations are the sales with a number);
+    render(record): the answer of a record.
+
+    get() is the one lookup of a record in the current business; read(),
+    delete() and action() declare the endpoints of a record."""
+
+    def __init__(self, path, model, label, render, code=None, domain=None,
+            tags=None, message=None):
+        self.path = path
+        self.model = model
+        self.label = label
+        self.render = render
+        self.code = code or f"{label.replace(' ', '_')}_not_found"
+        self.domain = list(domain or [])
+        self.tags = tags
+        self.message = message or f"No such {label} in your business."
+
+    def __repr__(self):
+        return f'<Resource {self.path} ({self.model})>'
+
+    @property
+    def Model(self):
+        return Pool().get(self.model)
+
+    @property
+    def not_found(self):
+        "The document's description of the 404 of a record"
+        return (f"No such {self.label} in the caller's current business "
+            f"({self.code})")
+
+    def get(self, id_):
+        """The record id_ as the caller sees it (access rights and record
+        rules: only the current business's), inactive ones included; else
+        404, as if a record of another business did not exist"""
+        with Transaction().set_context(active_test=False):
+            records = self.Model.search(
+                [('id', '=', id_)] + self.domain, limit=1)
+        if not records:
+            raise ApiError(404, self.code, self.message)
+        return records[0]
+
+    def _declare(self, method, suffix, func, **kwargs):
+        errors = {404: self.not_found, **kwargs.pop('errors', {})}
+        if self.tags:
+            kwargs.setdefault('tags', self.tags)
+        return endpoint(method, f'{self.path}/<int:id>{suffix}',
+            errors=errors, **kwargs)(func)
+
+    def route(self, method, suffix='', **kwargs):
+        """Declare method on {path}/{id}{suffix} for the decorated
+        func(call, record, **other path parameters): the record found by
+        get()"""
+        resource = self
+
+        def decorator(func):
+            @functools.wraps(func)
+            def handler(call, id, **params):
+                return func(call, resource.get(id), **params)
+            self._declare(method, suffix, handler, **kwargs)
+            return func
+        return decorator
+
+    def read(self, summary, **kwargs):
+        "Declare GET {path}/{id}: the record rendered"
+        resource = self
+
+        def handler(call, id):
+            return resource.render(resource.get(id))
+        handler.__name__ = kwargs.pop('name',
+            f"get_{self.label.replace(' ', '_')}")
+        handler.__module__ = kwargs.pop('module', handler.__module__)
+        handler.__doc__ = kwargs.pop('description', None)
+        return self._declare('GET', '', handler, summary=summary, **kwargs)
+
+    def action(self, name, button, summary, model=None, press=True,
+            context=None, **kwargs):
+        """Declare POST {path}/{id}/<name>: the button button of the
+        resource's model (or of model, a composite action whose records are
+        not the resource's) pressed as the calling user.
+
+        Used as a decorator of func(call, record) → answer: the user's
+        right to press the button is checked on the record before func
+        runs; with press, func gets the record after the button was pressed
+        on it with context(call) as context. Without func (action(...)
+        (None)), the answer is the record rendered."""
+        resource = self
+        button_model = model or self.model
+
+        def decorator(func):
+            def handler(call, id):
+                record = resource.get(id)
+                Model = Pool().get(button_model)
+                check_button_access(Model,
+                    [record] if button_model == resource.model else [],
+                    button)
+                if press:
+                    with Transaction().set_context(
+                            context(call) if context else {}):
+                        getattr(Model, button)([record])
+                    record = resource.Model(record.id)
+                if func is None:
+                    return resource.render(record)
+                return func(call, record)
+            name_ = func.__name__ if func else (
+                f"{name.replace('-', '_')}_{self.label.replace(' ', '_')}")
+            handler.__name__ = name_
+            handler.__module__ = (func.__module__ if func
+                else kwargs.pop('module', handler.__module__))
+            handler.__doc__ = func.__doc__ if func else kwargs.pop(
+                'description', None)
+            self._declare('POST', f'/{name}', handler, summary=summary,
+                button=(button_model, button, 'id',
+                    None if button_model == resource.model
+                    else resource.model),
+                **kwargs)
+            return func
+        return decorator

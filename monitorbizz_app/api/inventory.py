@@ -21,11 +21,11 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from .framework import (
-    LIST_QUERY, ApiError, endpoint, json_response, page_of, paginate)
+    LIST_QUERY, ApiError, Resource, endpoint, json_response, page_of,
+    paginate)
 from .schema import (
     ID, MAX_AMOUNT, MAX_QUANTITY, NULLABLE_ID, decimal, define, record)
 
-INVENTORY_MODULE = 'monitorbizz_inventory'
 
 MATERIAL_DOMAIN = [
     ('type', '=', 'goods'),
@@ -161,7 +161,7 @@ IMAGE = {
 _PRODUCT_OUTPUT = {
     **_ITEM_OUTPUT,
     'product_code': {'type': ['string', 'null'],
-        'description': "The seed's name of the code"},
+        'description': "The product's code (the same as code)"},
     'selling_price': DECIMAL,
     'bom': {**REF, 'description': "The active BOM"},
     'bom_id': {'type': ['integer', 'null']},
@@ -536,12 +536,6 @@ _ITEM_FIELDS = {
     }
 _NOT_FOUND_ITEM = "The item does not exist in the current business " \
     "(not_found)"
-
-
-def _check_module():
-    if INVENTORY_MODULE not in Pool()._modules:
-        raise ApiError(404, 'not_found',
-            f"The module {INVENTORY_MODULE} is not activated.")
 
 
 def _invalid(field, message, code='validation_error'):
@@ -981,7 +975,6 @@ def list_materials(call):
     """Raw materials and consumables with their stock (on hand, reserved,
     available in the business's warehouse). ?q= searches code and name;
     ?order= accepts code, name, id."""
-    _check_module()
     return _item_page(call, MATERIAL_DOMAIN,
         lambda products: [_material(i) for i in _items(products)])
 
@@ -992,7 +985,6 @@ def list_materials(call):
 def create_material(call):
     """Numbered MAT-001... in the business unless a code is given. The
     reorder level feeds the warehouse's order point (low-stock alerts)."""
-    _check_module()
     product = _create_item(call.body, {
             'purchasable': True, 'producible': False, 'salable': False})
     return _created(call, '/api/inventory/materials',
@@ -1004,7 +996,6 @@ def create_material(call):
     errors={404: _NOT_FOUND_ITEM})
 def get_material(call, id):
     "Deactivated materials are found too (active: false)."
-    _check_module()
     product = _item(id, MATERIAL_DOMAIN, active_test=False)
     return _material(_items([product])[0])
 
@@ -1014,7 +1005,6 @@ def get_material(call, id):
     response=MATERIAL, errors={404: _NOT_FOUND_ITEM, **_ITEM_ERRORS})
 def update_material(call, id):
     "The unit can only change within its kind (kg to g, not kg to m)."
-    _check_module()
     product = _update_item(_item(id, MATERIAL_DOMAIN), call.body)
     return _material(_items([product])[0])
 
@@ -1025,7 +1015,6 @@ def update_material(call, id):
 def delete_material(call, id):
     """A material never used is deleted; one with stock movements or
     purchase lines is deactivated (it leaves lists, its history stays)."""
-    _check_module()
     return _delete_item(_item(id, MATERIAL_DOMAIN))
 
 
@@ -1035,7 +1024,6 @@ def delete_material(call, id):
 def list_products(call):
     """Made and/or sold goods with their stock, active BOM and images. ?q=
     searches code and name; ?order= accepts code, name, id."""
-    _check_module()
     return _item_page(call, PRODUCT_DOMAIN, _product_items)
 
 
@@ -1050,7 +1038,6 @@ _PRODUCT_FIELD_NAMES = {'bom': 'bom_id', 'routing': 'routing_id',
 def create_product(call):
     """Numbered PRD-001... in the business unless a code is given; made
     (is_manufactured) and sold (is_saleable) by default."""
-    _check_module()
     body = dict(call.body)
     product = _create_item(body, {
             'producible': body.get('is_manufactured', True),
@@ -1069,7 +1056,6 @@ def create_product(call):
     errors={404: _NOT_FOUND_ITEM})
 def get_product(call, id):
     "Deactivated products are found too (active: false)."
-    _check_module()
     return _product_items([_item(id, PRODUCT_DOMAIN, active_test=False)])[0]
 
 
@@ -1079,7 +1065,6 @@ def get_product(call, id):
     field_names=_PRODUCT_FIELD_NAMES)
 def update_product(call, id):
     "The unit can only change within its kind."
-    _check_module()
     product = _update_item(_item(id, PRODUCT_DOMAIN), call.body)
     if not (product.producible or product.salable):
         raise _invalid('is_saleable', "A product is made or sold (or "
@@ -1093,7 +1078,6 @@ def update_product(call, id):
     errors={404: "No such product, or it has no BOM (not_found)"})
 def get_product_bom(call, id):
     "The first BOM of the product (its active one) with its materials."
-    _check_module()
     product = _item(id, PRODUCT_DOMAIN, active_test=False)
     if not product.boms:
         raise ApiError(404, 'not_found', "The product has no BOM.")
@@ -1123,7 +1107,6 @@ def get_product_bom(call, id):
 def add_product_image(call, id):
     """Stored as an attachment of the product. PNG, JPEG or WebP, at most
     2 MiB; the content must be of the type declared."""
-    _check_module()
     Attachment = Pool().get('ir.attachment')
     product = _item(id, PRODUCT_DOMAIN)
     body = call.body
@@ -1225,7 +1208,6 @@ unchanged) and adjustment (stock counts). Filter by ?type= and
     response=page_of(MOVEMENT), description=_MOVEMENTS_DOC,
     errors={404: _NOT_FOUND_ITEM})
 def material_movements(call, id):
-    _check_module()
     return _movements(call, _item(id, MATERIAL_DOMAIN, active_test=False))
 
 
@@ -1234,7 +1216,6 @@ def material_movements(call, id):
     response=page_of(MOVEMENT), description=_MOVEMENTS_DOC,
     errors={404: _NOT_FOUND_ITEM})
 def product_movements(call, id):
-    _check_module()
     return _movements(call, _item(id, PRODUCT_DOMAIN, active_test=False))
 
 
@@ -1249,7 +1230,6 @@ def product_movements(call, id):
                 'description': "Number of locations (all are listed)"}}})
 def list_locations(call):
     "Where stock is kept: transfers move between them."
-    _check_module()
     Location = Pool().get('stock.location')
     warehouse = _warehouse()
     locations = Location.search([
@@ -1305,7 +1285,6 @@ def _item_of_business(item_id, field):
 def create_transfer(call):
     """An internal shipment of Tryton, done at once: it appears in the
     ledger as a transfer (the business's balance is unchanged)."""
-    _check_module()
     pool = Pool()
     Shipment = pool.get('stock.shipment.internal')
     # Records saved as instances skip Tryton's model access: ask first
@@ -1366,7 +1345,6 @@ def create_adjustment(call):
     """A Tryton inventory of one location with the quantities counted and
     a reason, confirmed at once: the differences are adjustments in the
     ledger."""
-    _check_module()
     from ..inventory.stock import COUNT_WINDOW
     pool = Pool()
     Inventory = pool.get('stock.inventory')
@@ -1477,7 +1455,6 @@ def _alerts():
 def list_alerts(call):
     """The low-stock alerts of the business: available stock (on hand
     minus reserved) below the reorder level."""
-    _check_module()
     return _alerts()
 
 
@@ -1494,7 +1471,6 @@ def reorder(call):
     level plus its reorder quantity, grouped by preferred vendor into
     draft purchase orders in one step (items without a vendor keep their
     request)."""
-    _check_module()
     PurchaseRequest = Pool().get('purchase.request')
     purchases = PurchaseRequest.reorder(_warehouse())
     return {'purchase_orders': [_purchase_item(p) for p in purchases]}
@@ -1556,16 +1532,11 @@ def _purchase(purchase):
         }
 
 
-def _purchase_of_business(id):
-    Purchase = Pool().get('purchase.purchase')
-    purchases = Purchase.search([('id', '=', id)], limit=1)
-    if not purchases:
-        raise ApiError(404, 'not_found',
-            "No such purchase order in the current business.")
-    return purchases[0]
-
-
-_PO_NOT_FOUND = "No such purchase order in the current business (not_found)"
+PURCHASE_ORDERS = Resource('/api/inventory/purchase-orders',
+    'purchase.purchase', 'purchase order', lambda p: _purchase(p),
+    code='not_found',
+    message="No such purchase order in the current business.")
+_PO_NOT_FOUND = PURCHASE_ORDERS.not_found
 
 
 @endpoint('GET', '/api/inventory/purchase-orders',
@@ -1576,7 +1547,6 @@ _PO_NOT_FOUND = "No such purchase order in the current business (not_found)"
 def list_purchase_orders(call):
     """Newest first. ?q= searches the number, vendor and reference;
     ?order= accepts number, order_date, id."""
-    _check_module()
     Purchase = Pool().get('purchase.purchase')
     status = call.query.get('status')
     domain = [('status', '=', status)] if status else []
@@ -1599,7 +1569,6 @@ def list_purchase_orders(call):
 def create_purchase_order(call):
     """In the vendor's terms (payment term, addresses); prices default to
     the vendor's price list for the item, else its cost price."""
-    _check_module()
     pool = Pool()
     Purchase = pool.get('purchase.purchase')
     Line = pool.get('purchase.line')
@@ -1644,27 +1613,23 @@ def create_purchase_order(call):
     errors={404: _PO_NOT_FOUND})
 def get_purchase_order(call, id):
     "With its lines, what was received of each, and its vendor bills."
-    _check_module()
-    return _purchase(_purchase_of_business(id))
+    return _purchase(PURCHASE_ORDERS.get(id))
 
 
 def _approval_error(e):
     return ApiError(403, 'approval_required', e.message)
 
 
-@endpoint('POST', '/api/inventory/purchase-orders/<int:id>/confirm',
+@PURCHASE_ORDERS.action('confirm', 'confirm', press=False,
     summary="Confirm a purchase order", response=PURCHASE_ORDER,
-    errors={404: _PO_NOT_FOUND,
-        403: "Above the business's approval threshold: an owner or a "
+    errors={403: "Above the business's approval threshold: an owner or a "
         "manager must approve it (approval_required)",
         409: "Not a draft (invalid_state)"})
-def confirm_purchase_order(call, id):
+def confirm_purchase_order(call, purchase):
     """Buyers confirm orders up to the business's approval threshold
     directly; it is then awaiting delivery."""
-    _check_module()
     from ..inventory.exceptions import ApprovalError
     Purchase = Pool().get('purchase.purchase')
-    purchase = _purchase_of_business(id)
     if purchase.state not in {'draft', 'quotation'}:
         raise ApiError(409, 'invalid_state',
             f"The purchase order is {purchase.status}.")
@@ -1677,17 +1642,14 @@ def confirm_purchase_order(call, id):
     return _purchase(purchase)
 
 
-@endpoint('POST', '/api/inventory/purchase-orders/<int:id>/approve',
+@PURCHASE_ORDERS.action('approve', 'approve', press=False,
     summary="Approve and confirm a purchase order", response=PURCHASE_ORDER,
-    errors={404: _PO_NOT_FOUND,
-        403: "Only owners and managers approve (approval_required)",
+    errors={403: "Only owners and managers approve (approval_required)",
         409: "Not a draft (invalid_state)"})
-def approve_purchase_order(call, id):
+def approve_purchase_order(call, purchase):
     "Owners and managers approve orders above the threshold."
-    _check_module()
     from ..inventory.exceptions import ApprovalError
     Purchase = Pool().get('purchase.purchase')
-    purchase = _purchase_of_business(id)
     if purchase.state not in {'draft', 'quotation'}:
         raise ApiError(409, 'invalid_state',
             f"The purchase order is {purchase.status}.")
@@ -1698,25 +1660,24 @@ def approve_purchase_order(call, id):
     return _purchase(purchase)
 
 
-@endpoint('POST', '/api/inventory/purchase-orders/<int:id>/receive',
+@PURCHASE_ORDERS.action('receive', 'do', model='stock.shipment.in',
+    press=False,
     summary="Receive goods against a purchase order", request=RECEIPT,
     response=PURCHASE_ORDER, status=201,
-    errors={404: _PO_NOT_FOUND,
-        409: "The order is not approved or is fully received "
+    errors={409: "The order is not approved or is fully received "
         "(invalid_state)",
         422: "Invalid fields, each named (lines.N.quantity not above "
         "zero or beyond the business's receipt tolerance, lines.N.line_id "
         "unknown, lines.N.batch_number missing for a batch-tracked item); "
         "nothing is received"})
-def receive_purchase_order(call, id):
+def receive_purchase_order(call, purchase):
     """Partial receipts: each line received with its batch (created with
-    its expiry date) goes into the warehouse; the rest stays awaited."""
-    _check_module()
+    its expiry date) goes into the warehouse; the rest stays awaited (the
+    supplier shipment's Done button)."""
     pool = Pool()
     Line = pool.get('purchase.line')
     # The receipt saves instances, which skip Tryton's model access
     pool.get('ir.model.access').check('stock.shipment.in', 'create')
-    purchase = _purchase_of_business(id)
     if purchase.state not in {'confirmed', 'processing'}:
         raise ApiError(409, 'invalid_state',
             f"The purchase order is {purchase.status}: nothing can be "
@@ -1750,9 +1711,8 @@ def receive_purchase_order(call, id):
 def bill_purchase_order(call, id):
     """A draft vendor bill (supplier invoice) of the received quantities
     not billed yet, for the accounts role to post."""
-    _check_module()
     Pool().get('ir.model.access').check('account.invoice', 'create')
-    purchase = _purchase_of_business(id)
+    purchase = PURCHASE_ORDERS.get(id)
     if purchase.state not in {'processing', 'done'}:
         raise ApiError(409, 'nothing_to_bill',
             "Nothing was received against this order.")
@@ -1798,7 +1758,6 @@ def _settings():
     summary="The purchase rules of the current business", response=SETTINGS)
 def get_settings(call):
     "Approval threshold and receipt tolerance."
-    _check_module()
     return _settings()
 
 
@@ -1808,7 +1767,6 @@ def get_settings(call):
     errors={403: "Only owners and managers change them (forbidden)"})
 def update_settings(call):
     "Each business has its own; the others are not affected."
-    _check_module()
     from ..inventory.purchase import _user_approves
     Configuration = Pool().get('purchase.configuration')
     if not _user_approves():
@@ -2053,7 +2011,6 @@ _VENDOR_ERRORS = {
 def list_vendors(call):
     """With what each supplies, at what price and lead time. ?q= searches
     code and name; ?order= accepts code, name, id."""
-    _check_module()
     Party = Pool().get('party.party')
     page = paginate(call, Party, ['id'], domain=[('code', 'like', 'VEN-%')],
         orders={'code': 'code', 'name': 'name', 'id': 'id'},
@@ -2068,7 +2025,6 @@ def list_vendors(call):
     status=201, errors=_VENDOR_ERRORS)
 def create_vendor(call):
     "Numbered VEN-001... in the business."
-    _check_module()
     Party = Pool().get('party.party')
     with Transaction().set_context(party_kind='vendor'):
         party, = Party.create([{'name': call.body['name']}])
@@ -2080,7 +2036,6 @@ def create_vendor(call):
     summary="A vendor", response=VENDOR,
     errors={404: "No such vendor in the current business (not_found)"})
 def get_vendor(call, id):
-    _check_module()
     return _vendor_dict(_vendor_of_business(id))
 
 
@@ -2089,7 +2044,6 @@ def get_vendor(call, id):
     errors={404: "No such vendor in the current business (not_found)",
         **_VENDOR_ERRORS})
 def update_vendor(call, id):
-    _check_module()
     return _vendor_dict(_apply_vendor(_vendor_of_business(id), call.body))
 
 
@@ -2136,7 +2090,6 @@ def trace_batch(call, id):
     """Tryton's lot trace: backward to the vendor receipt (or the work
     order that made the batch), forward to the work orders that consumed
     it and the deliveries of what was made from it."""
-    _check_module()
     pool = Pool()
     Lot = pool.get('stock.lot')
     Trace = pool.get('stock.lot.trace')

@@ -678,8 +678,8 @@ _WO_OUTPUT = {
 WORK_ORDER_ITEM = define('WorkOrder', record(_WO_OUTPUT))
 CONSUMPTION_LINE = define('WorkOrderMaterial', {
         'type': 'object',
-        'description': "The seed's work_order_material_consumption, derived "
-        "from the work order's input moves",
+        'description': "What a work order consumed of a material, "
+        "derived from its stock moves into production",
         'required': ['material', 'code', 'unit', 'planned_quantity',
             'actual_quantity', 'wastage_quantity', 'batches'],
         'additionalProperties': False,

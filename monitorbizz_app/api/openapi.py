@@ -97,6 +97,15 @@ def _operation(declared):
         }
     if declared.description:
         operation['description'] = declared.description
+    if declared.button:
+        model, button, record, record_model = declared.button
+        # record: the path parameter of the record acted on; record_model:
+        # its model when the button is another model's (the shipments of
+        # an order)
+        operation['x-tryton-button'] = {
+            'model': model, 'button': button, 'record': record}
+        if record_model:
+            operation['x-tryton-button']['record_model'] = record_model
     if parameters:
         operation['parameters'] = parameters
     if declared.request is not None:
@@ -129,15 +138,21 @@ def document(server_url='/'):
             'title': TITLE,
             'version': _version(),
             'description': (
-                "The seed's API of Monitorbizz, served by trytond beside "
-                "Tryton's own JSON-RPC and REST. Log in with "
+                "The Monitorbizz API: the workshop's customers, sales, "
+                "stock, purchases and production for its own tools and "
+                "its integrators, served beside the desk (Tryton's web "
+                "client and its JSON-RPC). Log in with "
                 "`POST /api/auth/login` and send the token as "
                 "`Authorization: Bearer <token>`. Every error is "
                 "`{\"error\": {\"code\", \"message\", \"fields\"}}` "
                 "with a stable `code`. A request is authenticated first "
                 "(401), then its path, query and body are checked (400, "
                 "422); texts never hold NUL characters or lone "
-                "surrogates; date-times without offset are in UTC."),
+                "surrogates; date-times without offset are in UTC. An "
+                "action on a record (`POST .../{id}/<action>`) is the "
+                "button of the desk named by its `x-tryton-button`: a "
+                "role refused the button in the desk is refused the "
+                "action (403) with the same message."),
             },
         'servers': [{'url': server_url}],
         'tags': [{'name': t} for t in tags],

@@ -6,7 +6,7 @@ from trytond.model.exceptions import ValidationError
 
 class InventoryError(ValidationError):
     """Invalid inventory input; fields maps the names of the fields at fault
-    to their problem (the seed API answers them in error.fields)"""
+    to their problem (the Monitorbizz API answers them in error.fields)"""
 
     def __init__(self, message, fields=None, description=''):
         super().__init__(message, description)
