@@ -25,7 +25,7 @@ from trytond.transaction import Transaction, without_check_access
 
 from ..account_in.account import gst_head
 from .exceptions import FinanceError
-from .payment import ACCOUNT_IN, PAYMENT_METHODS
+from .payment import ACCOUNT_IN, PAYMENT_METHODS, post_reversal
 
 KINDS = [
     ('material', "Material"),
@@ -645,33 +645,12 @@ class Expense(Workflow, ModelSQL, ModelView):
         cls.save(expenses)
 
     def _reverse(self):
-        pool = Pool()
-        Date = pool.get('ir.date')
-        Move = pool.get('account.move')
-        MoveLine = pool.get('account.move.line')
-        Period = pool.get('account.period')
-        with Transaction().set_context(company=self.company.id):
-            today = Date.today()
         move = self.move
-        reconciled = [l for l in move.lines if l.reconciliation]
-        if reconciled:
+        if any(l.reconciliation for l in move.lines):
             raise FinanceError(gettext(
                     'monitorbizz_finance.msg_expense_cancel_paid',
                     expense=self.rec_name),
                 code='expense_paid')
-        cancel_move = move.cancel(default={
-                'date': today,
-                'period': Period.find(self.company, date=today).id,
-                'origin': str(self),
-                'description': gettext(
-                    'monitorbizz_finance.msg_expense_reversal',
-                    expense=self.rec_name),
-                }, reversal=True)
-        Move.post([cancel_move])
-        to_reconcile = {}
-        for line in move.lines + cancel_move.lines:
-            if line.account.reconcile:
-                to_reconcile.setdefault(
-                    (line.account, line.party), []).append(line)
-        MoveLine.reconcile(*to_reconcile.values(), date=today)
-        return cancel_move
+        return post_reversal(move, self, gettext(
+                'monitorbizz_finance.msg_expense_reversal',
+                expense=self.rec_name))

@@ -24,11 +24,9 @@ from trytond.i18n import gettext
 from trytond.model import ModelView, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool, PoolMeta
-from trytond.pyson import Bool, Eval
-from trytond.report import Report
+from trytond.pyson import Eval
 from trytond.sendmail import send_message_transactional
 from trytond.transaction import Transaction
-from trytond.wizard import Button, StateView
 
 from ..account_in.account import GST_HEADS, gst_head
 from ..business.india import GST_STATE_CODES

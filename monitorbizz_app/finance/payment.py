@@ -43,6 +43,34 @@ METHOD_SETUP = {
 _DRAFT = {'readonly': Eval('state') != 'draft'}
 
 
+def post_reversal(move, document, description):
+    """Post the reversal of the posted move of document (a payment, an
+    expense) dated today, reconciled with it on its reconcilable accounts;
+    returns the reversal"""
+    pool = Pool()
+    Date = pool.get('ir.date')
+    Move = pool.get('account.move')
+    MoveLine = pool.get('account.move.line')
+    Period = pool.get('account.period')
+    company = document.company
+    with Transaction().set_context(company=company.id):
+        today = Date.today()
+    cancel_move = move.cancel(default={
+            'date': today,
+            'period': Period.find(company, date=today).id,
+            'origin': str(document),
+            'description': description,
+            }, reversal=True)
+    Move.post([cancel_move])
+    to_reconcile = {}
+    for line in move.lines + cancel_move.lines:
+        if line.account.reconcile:
+            to_reconcile.setdefault(
+                (line.account, line.party), []).append(line)
+    MoveLine.reconcile(*to_reconcile.values(), date=today)
+    return cancel_move
+
+
 class PaymentError(UserError):
     """A refused payment; fields names the fields at fault ({field:
     problem}) and code says why, as FinanceError"""
@@ -507,11 +535,7 @@ class Payment(Workflow, ModelSQL, ModelView):
 
     def _reverse(self):
         pool = Pool()
-        Date = pool.get('ir.date')
         Invoice = pool.get('account.invoice')
-        Move = pool.get('account.move')
-        MoveLine = pool.get('account.move.line')
-        Period = pool.get('account.period')
         Unreconcile = pool.get(
             'account.move.unreconcile_lines', type='wizard')
         move = self.move
@@ -525,23 +549,9 @@ class Payment(Workflow, ModelSQL, ModelView):
             lines = [l for l in move.lines if l in invoice.payment_lines]
             if lines:
                 Invoice.remove_payment_lines(lines)
-        with Transaction().set_context(company=self.company.id):
-            today = Date.today()
-        cancel_move = move.cancel(default={
-                'date': today,
-                'period': Period.find(self.company, date=today).id,
-                'origin': str(self),
-                'description': gettext(
-                    'monitorbizz_finance.msg_payment_reversal',
-                    payment=self.rec_name),
-                }, reversal=True)
-        Move.post([cancel_move])
-        to_reconcile = {}
-        for line in move.lines + cancel_move.lines:
-            if line.account.reconcile:
-                to_reconcile.setdefault(
-                    (line.account, line.party), []).append(line)
-        MoveLine.reconcile(*to_reconcile.values(), date=today)
+        cancel_move = post_reversal(move, self, gettext(
+                'monitorbizz_finance.msg_payment_reversal',
+                payment=self.rec_name))
         if self.invoice:
             # Other payments and credits on it may still settle it
             self._reconcile_invoice()
