@@ -140,8 +140,25 @@ def backend(request):
     return Backend(request.param, server)
 
 
+@pytest.fixture(scope='module')
+def _shops():
+    "The business of this module's cases on each backend"
+    return {}
+
+
 @pytest.fixture
-def shop(backend, mail):
+def shop(backend, mail, _shops):
+    """The business the cases share on a backend (provisioning one is most
+    of a case's set-up): each case makes its own materials, batches (named
+    for the case), work orders and machines, and measures only those"""
+    if backend.name not in _shops:
+        _shops[backend.name] = Shop(backend.api, mail, server=backend.server)
+    return _shops[backend.name]
+
+
+@pytest.fixture
+def fresh_shop(backend, mail):
+    "A business of its own, for a case that counts from its first number"
     return Shop(backend.api, mail, server=backend.server)
 
 
@@ -299,14 +316,15 @@ def test_simultaneous_consumptions_from_an_unplanned_batch(backend, shop,
     that its planned inputs do not reserve (allow_substitute)"""
     w = Workshop(shop)
     order = w.running(10)
-    w.batch(w.bar, 'H-9', 10)
+    batch = f'H-9-{count}'  # the business is shared: a batch of the case
+    w.batch(w.bar, batch, 10)
     path = f"{WO}/{order['id']}"
     answers = burst(backend.api, shop.token, [
             ('POST', f'{path}/consume-material', {
                     'material': w.bar['id'], 'quantity': quantity,
-                    'batch': 'H-9', 'allow_substitute': True})] * count)
+                    'batch': batch, 'allow_substitute': True})] * count)
     accepted, balances = measure(figures, shop, w.bar, answers)
-    figures['batch'] = D(lot_balance(backend.sql, 'H-9', shop.id))
+    figures['batch'] = D(lot_balance(backend.sql, batch, shop.id))
     assert all(getattr(a, 'status_code', 0) in {201, 409}
         for a in answers), summary(answers)
     assert len(accepted) == min(count, 10 // quantity), summary(answers)
@@ -323,14 +341,15 @@ def test_simultaneous_issues_of_many_lines(backend, shop, figures, count,
     more than the batch holds, a refused issue consumes nothing"""
     w = Workshop(shop)
     order = w.running(10)
-    w.batch(w.bar, 'I-1', 10)
+    batch = f'I-1-{count}'  # the business is shared: a batch of the case
+    w.batch(w.bar, batch, 10)
     path = f"{WO}/{order['id']}"
-    line = {'material': w.bar['id'], 'quantity': quantity, 'batch': 'I-1'}
+    line = {'material': w.bar['id'], 'quantity': quantity, 'batch': batch}
     answers = burst(backend.api, shop.token, [
             ('POST', f'{path}/consume-materials', {'lines': [line, line],
                     'allow_substitute': True})] * count)
     accepted, balances = measure(figures, shop, w.bar, answers)
-    figures['batch'] = D(lot_balance(backend.sql, 'I-1', shop.id))
+    figures['batch'] = D(lot_balance(backend.sql, batch, shop.id))
     assert all(getattr(a, 'status_code', 0) in {201, 409}
         for a in answers), summary(answers)
     assert len(accepted) == min(count, 10 // (2 * quantity)), \
@@ -359,12 +378,13 @@ def test_simultaneous_stock_counts(backend, shop, figures, count, counted):
     counted kg: every count is posted and the batch holds what was
     counted (each count sees the one before), never less than nothing"""
     w = Workshop(shop)
-    w.batch(w.bar, 'C-1', 10)
+    batch = f'C-1-{count}'  # the business is shared: a batch of the case
+    w.batch(w.bar, batch, 10)
     answers = burst(backend.api, shop.token, [
             ('POST', '/api/inventory/adjustments',
-                _counted(shop, w.bar, counted, 'C-1'))] * count)
+                _counted(shop, w.bar, counted, batch))] * count)
     accepted, balances = measure(figures, shop, w.bar, answers)
-    figures['batch'] = D(lot_balance(backend.sql, 'C-1', shop.id))
+    figures['batch'] = D(lot_balance(backend.sql, batch, shop.id))
     assert len(accepted) == count, summary(answers)
     assert figures['batch'] == counted, summary(answers)
     assert figures['stock'] == counted, summary(answers)
@@ -431,9 +451,10 @@ def test_simultaneous_moves_done_in_the_desk(backend, shop, figures, count,
     done at once: the moves beyond what the batch holds are refused, the
     batch named, and stay undone"""
     w = Workshop(shop)
-    w.batch(w.bar, 'M-1', 10)
+    batch = f'M-1-{count}'  # the business is shared: a batch of the case
+    w.batch(w.bar, batch, 10)
     storage, output = _storage(shop, 'Storage'), _storage(shop, 'Output')
-    lot, = shop.rpc('stock.lot', 'search', [('number', '=', 'M-1')])
+    lot, = shop.rpc('stock.lot', 'search', [('number', '=', batch)])
     kg, = shop.rpc('product.uom', 'search', [('symbol', '=', 'kg')])
     places = {'from_location': storage['id'], 'to_location': output['id'],
         'company': shop.id}
@@ -458,7 +479,7 @@ def test_simultaneous_moves_done_in_the_desk(backend, shop, figures, count,
     assert len(refusals) == count - done, refusals
     # Refused with what to do: the batch named and what it holds
     for refusal in refusals:
-        assert 'M-1' in str(refusal), refusal
+        assert batch in str(refusal), refusal
 
 
 def test_simultaneous_full_receipts_of_one_line(backend, shop, figures):
@@ -524,10 +545,11 @@ def _customer(i):
             lambda i: {'name': f"Material {i}", 'unit': 'kg'}),
         ('quotations', '/api/crm/quotations', None),
         ])
-def test_twenty_simultaneous_creations(backend, shop, figures, kind, path,
-        body):
+def test_twenty_simultaneous_creations(backend, fresh_shop, figures, kind,
+        path, body):
     """20 creations at once: all created, numbered without repeat nor gap
     from the business's first number"""
+    shop = fresh_shop
     if body is None:
         customer = shop.post('/api/crm/customers', _customer(0))
 
