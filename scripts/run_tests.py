@@ -59,6 +59,9 @@ PYTEST_GROUPS = [  # (title, paths, parts)
 FAST_PYTEST = ('pytest api', ['tests/api'], 2)
 FAST_MARKERS = 'not slow'
 PYTEST_SECONDS = os.path.join(ROOT, 'var', 'test-cache', 'pytest-seconds.json')
+# The seconds of a whole run kept in the repository (--save-seconds), so
+# that a clean clone (CI) splits and orders its jobs on measured times too
+SAVED_SECONDS = os.path.join(ROOT, 'scripts', 'test-seconds.json')
 # Seconds of a test file never timed here: per 1000 bytes of its source
 SECONDS_PER_KB = 1.5
 SLOW_FACTOR = 6  # files of slow tests (tests/conftest.py SLOW)
@@ -338,12 +341,37 @@ def pytest_files(paths, ignore=()):
 
 
 def recorded_seconds():
-    "{mode: {test file: seconds}} of the last runs"
-    try:
-        with open(PYTEST_SECONDS) as fp:
-            return json.load(fp)
-    except (OSError, ValueError):
-        return {}
+    """{mode: {test file or job title: seconds}} of the last runs here,
+    over those saved in the repository"""
+    recorded = {}
+    for path in [SAVED_SECONDS, PYTEST_SECONDS]:
+        try:
+            with open(path) as fp:
+                data = json.load(fp)
+        except (OSError, ValueError):
+            continue
+        for mode, seconds in data.items():
+            recorded.setdefault(mode, {}).update(seconds)
+    return recorded
+
+
+def save_seconds():
+    "Keep the seconds of the last runs here in the repository"
+    recorded = recorded_seconds()
+    with open(SAVED_SECONDS, 'w') as fp:
+        json.dump(recorded, fp, indent=1, sort_keys=True)
+        fp.write('\n')
+    print(f"==> Seconds of {sum(map(len, recorded.values()))} test files "
+        f"and jobs saved in {os.path.relpath(SAVED_SECONDS, ROOT)}")
+    return 0
+
+
+def timed(jobs, recorded):
+    "Jobs whose cost is their measured time where one is recorded"
+    for job in jobs:
+        if job.title in recorded and not getattr(job, 'files', None):
+            job.cost = recorded[job.title]
+    return jobs
 
 
 def file_seconds(path, recorded):
@@ -421,9 +449,18 @@ def record_seconds(jobs, mode):
                     case.get('time') or 0)
     if not seconds:
         return
-    recorded = recorded_seconds()
+    try:
+        with open(PYTEST_SECONDS) as fp:
+            recorded = json.load(fp)
+    except (OSError, ValueError):
+        recorded = {}
     recorded.setdefault(mode, {}).update(
         {p: round(s, 1) for p, s in seconds.items()})
+    # Every other job's time (activations, demo, module tests), for order
+    recorded.setdefault(f'{mode} jobs', {}).update(
+        {j.title: round(j.elapsed, 1) for j in jobs
+            if j.elapsed and not j.returncode
+            and not getattr(j, 'files', None)})
     os.makedirs(os.path.dirname(PYTEST_SECONDS), exist_ok=True)
     with open(PYTEST_SECONDS, 'w') as fp:
         json.dump(recorded, fp, indent=1, sort_keys=True)
@@ -490,7 +527,11 @@ def main(argv=None):
         help="unit tests and the API tests against one server")
     parser.add_argument('--worker', nargs=argparse.REMAINDER,
         help=argparse.SUPPRESS)
+    parser.add_argument('--save-seconds', action='store_true',
+        help="keep the times of the last run in scripts/test-seconds.json")
     args = parser.parse_args(argv)
+    if args.save_seconds:
+        return save_seconds()
     if args.worker:
         import test_worker
         return test_worker.main(args.worker)
@@ -621,8 +662,9 @@ def main(argv=None):
                     job.after.append(sqlite_demo)
                     demos.append(sqlite_demo)
         step("Databases (each module set and the demo once), then the "
-            "tests, side by side", list(activations.values())
-            + list(dict.fromkeys(demos)) + tests)
+            "tests, side by side", timed(list(activations.values())
+                + list(dict.fromkeys(demos)) + tests,
+                recorded.get('full jobs', {})))
         if postgresql:
             mark_templates(uri, key, names)
         ends = [j.ended for j in activations.values() if j.ended]
