@@ -421,6 +421,13 @@ class Company(metaclass=PoolMeta):
         UserRole = pool.get('res.user.role')
         User = pool.get('res.user')
         transaction = Transaction()
+        # Creating the fiscal year locks these tables (Tryton checks years
+        # and periods do not overlap); asking for them first restarts the
+        # transaction before any work instead of after the chart, which
+        # made every provisioning run three times.
+        for Model in [pool.get('account.fiscalyear'),
+                pool.get('account.period')]:
+            transaction.lock_table(Model._table)
         values = cls._check_profile(values, creating=True)
         # The platform administrator provisions for others; anybody else
         # provisions for themselves.
