@@ -8,4 +8,5 @@ only for the database of [monitorbizz] database, where this module must be
 activated.
 """
 from . import (  # noqa: F401
-    auth, businesses, crm, health, inventory, manufacturing, openapi)
+    auth, businesses, crm, finance, health, inventory, manufacturing,
+    openapi)

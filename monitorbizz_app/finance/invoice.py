@@ -93,6 +93,12 @@ class Invoice(metaclass=PoolMeta):
                         | (Eval('type') != 'out')),
                     'depends': ['state', 'type'],
                     },
+                'credit_note': {
+                    'invisible': ((Eval('state') != 'posted')
+                        | (Eval('type') != 'out')
+                        | Eval('credited_invoice')),
+                    'depends': ['state', 'type', 'credited_invoice'],
+                    },
                 })
 
     # Status
@@ -327,6 +333,83 @@ class Invoice(metaclass=PoolMeta):
         send_message_transactional(msg)
 
     # Credit notes
+
+    @classmethod
+    @ModelView.button
+    def credit_note(cls, invoices):
+        """Credit the posted invoices and post the credit notes; the reason
+        (credit_reason) and the lines to credit (credit_lines: {invoice line
+        id: quantity}, every line in full when absent) come from the
+        context"""
+        context = Transaction().context
+        cls.make_credit_notes(invoices, context.get('credit_reason'),
+            context.get('credit_lines'))
+
+    @classmethod
+    def make_credit_notes(cls, invoices, reason, lines=None):
+        """Post a credit note of each invoice with reason: of lines
+        ({invoice line id: quantity credited}) or of every line in full;
+        return the credit notes. Each reverses the GST of its lines and pays
+        its invoice's balance down (above the balance it is refused)."""
+        reason = (reason or '').strip()
+        if not reason:
+            raise FinanceError(gettext(
+                    'monitorbizz_finance.msg_credit_reason_required'),
+                fields={'reason': 'required'}, code='credit_reason')
+        for invoice in invoices:
+            if (invoice.type != 'out' or invoice.state != 'posted'
+                    or invoice.credited_invoice):
+                raise FinanceError(gettext(
+                        'monitorbizz_finance.msg_credit_invoice_state',
+                        invoice=invoice.rec_name),
+                    code='invoice_state')
+        quantities = None
+        if lines is not None:
+            quantities = {int(k): Decimal(str(v)) for k, v in dict(
+                    lines).items()}
+            known = {l.id for i in invoices for l in i.line_lines}
+            for line_id, quantity in quantities.items():
+                if line_id not in known:
+                    raise FinanceError(gettext(
+                            'monitorbizz_finance.msg_credit_line_unknown',
+                            line=line_id),
+                        fields={f'lines.{line_id}': 'not a line of the '
+                            'invoice'}, code='credit_line')
+            if not quantities:
+                raise FinanceError(gettext(
+                        'monitorbizz_finance.msg_credit_line_unknown',
+                        line=''),
+                    fields={'lines': 'nothing to credit'},
+                    code='credit_line')
+        credits = cls.credit(invoices, credit_reason=reason)
+        if quantities is not None:
+            Line = Pool().get('account.invoice.line')
+            to_delete, to_save = [], []
+            for credit in credits:
+                for line in credit.lines:
+                    origin = line.origin
+                    origin_id = getattr(origin, 'id', None)
+                    if (line.type != 'line'
+                            or origin_id not in quantities):
+                        to_delete.append(line)
+                        continue
+                    quantity = quantities[origin_id]
+                    if not 0 < quantity <= Decimal(str(origin.quantity)):
+                        raise FinanceError(gettext(
+                                'monitorbizz_finance.msg_credit_quantity',
+                                line=origin.rec_name,
+                                quantity=origin.quantity),
+                            fields={f'lines.{origin_id}': 'more than '
+                                'invoiced or not positive'},
+                            code='credit_quantity')
+                    line.quantity = -float(quantity)
+                    to_save.append(line)
+            Line.save(to_save)
+            Line.delete(to_delete)
+            credits = cls.browse([c.id for c in credits])
+            cls.update_taxes(credits)
+        cls.post(credits)
+        return cls.browse([c.id for c in credits])
 
     def _credit(self, **values):
         credit = super()._credit(**values)

@@ -7,13 +7,14 @@ invoice's receivable (or payable) lines; voiding or a bounced cheque
 cancels the entry and reopens the invoice."""
 from decimal import Decimal
 
-from trytond.exceptions import UserError
 from trytond.i18n import gettext
 from trytond.model import Check, ModelSQL, ModelView, Workflow, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval, If
 from trytond.transaction import Transaction, without_check_access
+
+from .exceptions import FinanceError
 
 
 PAYMENT_METHODS = [
@@ -71,14 +72,9 @@ def post_reversal(move, document, description):
     return cancel_move
 
 
-class PaymentError(UserError):
+class PaymentError(FinanceError):
     """A refused payment; fields names the fields at fault ({field:
     problem}) and code says why, as FinanceError"""
-
-    def __init__(self, message, description='', fields=None, code=None):
-        super().__init__(message, description)
-        self.fields = fields or {}
-        self.code = code
 
 
 class Company(metaclass=PoolMeta):

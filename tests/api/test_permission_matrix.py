@@ -167,7 +167,28 @@ def purchase_order(shop):
                         'item_id': item['id'], 'quantity': 10}]})['id']}
 
 
+# 8 h of machining at 850, 12 % GST
+SERVICE = [{'description': "CNC machining (hours)", 'quantity': 8,
+        'unit_price': 850, 'tax_rate': 12, 'hsn_sac': '998873'}]
+
+
+def invoice(shop):
+    return {'id': shop.post('/api/finance/invoices', {
+                'customer_id': _customer(shop), 'lines': SERVICE})['id']}
+
+
+def payment(shop):
+    "A cheque received for a sent invoice (so that it clears or bounces)"
+    invoice_id = invoice(shop)['id']
+    shop.post(f'/api/finance/invoices/{invoice_id}/send', status=200)
+    return {'id': shop.post(
+            f'/api/finance/invoices/{invoice_id}/record-payment', {
+                'amount': 100, 'payment_method': 'cheque'})['payment']['id']}
+
+
 FACTORIES = {
+    'finance/invoices': invoice,
+    'finance/payments': payment,
     'crm/leads': lead,
     'crm/quotations': quotation,
     'sales/orders': order,

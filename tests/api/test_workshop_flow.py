@@ -7,12 +7,20 @@ created by the confirmation with the BOM and routing made through the API
 scheduled (materials reserved from that batch) → started, its operations
 timed on two machines → materials consumed with wastage → completed with a
 reject → the order ready to ship → shipped in two parts, from batches →
-delivered. Every figure is checked: GST to the paisa, stock of material
-and product, ledger rows, scrap, the machines' views, utilization and OEE
-quality. The finance and reports issues extend this test with the
-invoice, the payment and the reports."""
+delivered → invoiced (made when the order was confirmed) → sent, the tax
+invoice e-mailed with its UPI QR code → paid in part by UPI → one flange
+credited → the rest paid by cheque. Every figure is checked: GST to the
+paisa, stock of material and product, ledger rows, scrap, the machines'
+views, utilization and OEE quality, the order's payment status and the
+customer's receivable. The reports issue extends this test with the
+reports."""
 import datetime as dt
-from decimal import Decimal
+import time
+from decimal import ROUND_HALF_UP, Decimal
+from urllib.parse import parse_qs, urlparse
+
+import pypdfium2
+import zxingcpp
 
 from .test_inventory_api import D, Shop, error_of, shop  # noqa: F401
 
@@ -38,7 +46,26 @@ def stock(shop, kind, item):
         D(item['available_stock']))
 
 
-def test_workshop_flow(shop, api, conforms, sql):
+def receivable(sql, customer_id):
+    "The customer's balance on the receivable account (journal entries)"
+    return sql('SELECT COALESCE(SUM(l.debit - l.credit), 0) '
+        'FROM account_move_line l JOIN account_account a ON l.account = a.id '
+        'JOIN account_account_type t ON a.type = t.id '
+        'WHERE l.party = %s AND t.receivable', (customer_id,))[0][0]
+
+
+def invoice_mail(smtp, number, to, timeout=30):
+    "The e-mail of the invoice number to the address to"
+    deadline = time.monotonic() + timeout
+    while True:
+        for message in smtp.messages:
+            if number in (message['Subject'] or '') and message['To'] == to:
+                return message
+        assert time.monotonic() < deadline, f"No e-mail of {number}"
+        time.sleep(0.1)
+
+
+def test_workshop_flow(shop, api, conforms, sql, smtp):
     # A new business of the API client (Shop registered the owner and
     # created it through /api/businesses)
     business = shop.get(f'/api/businesses/{shop.id}')
@@ -302,3 +329,93 @@ def test_workshop_flow(shop, api, conforms, sql):
         order['payment_status']) == ('delivered', TODAY, '9432.21', 'unpaid')
     assert shop.get('/api/sales/orders', q=order['order_number'])[
         'items'][0]['status'] == 'delivered'
+
+    # 5. INVOICING: the order was invoiced when confirmed (the business's
+    # invoice method); there is nothing more to invoice
+    made, = shop.get('/api/finance/invoices', sales_order_id=oid)['items']
+    iid = made['id']
+    error = error_of(api.post('/api/finance/invoices', token=shop.token,
+            json={'sales_order_id': oid}), 409, 'nothing_to_invoice')
+    assert error['details'] == {'invoice_ids': [iid]}
+    invoice = shop.get(f'/api/finance/invoices/{iid}')
+    assert (invoice['status'], invoice['invoice_number'],
+        invoice['customer_id'], invoice['sales_order_id']) == (
+        'draft', None, customer['id'], oid)
+    assert [invoice[k] for k in ['subtotal', 'discount_amount',
+            'cgst_amount', 'sgst_amount', 'igst_amount', 'tax_amount',
+            'total_amount']] == ['7993.39', '648.11', '719.41', '719.41',
+        '0.00', '1438.82', '9432.21']
+    line, = invoice['lines']
+    assert (D(line['quantity']), line['taxable_value'], line['cgst_amount'],
+        line['sgst_amount']) == (7, '7993.39', '719.41', '719.41')
+    assert receivable(sql, customer['id']) == 0
+
+    # Sent: posted as INV-<year>-001, the tax invoice e-mailed with the UPI
+    # QR code of the balance (read from the rendered page)
+    shop.put('/api/finance/settings', {'upi_vpa': 'kpw@okhdfcbank'})
+    response = api.post(f'/api/finance/invoices/{iid}/send',
+        token=shop.token)
+    assert response.status_code == 200, response.text
+    conforms(response, '/api/finance/invoices/{id}/send')
+    invoice = response.json()
+    number = f'INV-{YEAR}-001'
+    assert (invoice['invoice_number'], invoice['status']) == (number, 'sent')
+    message = invoice_mail(smtp, number, 'purchase@kirloskar.example.in')
+    attachment, = [p for p in message.walk() if p.get_filename()]
+    assert attachment.get_content_type() == 'application/pdf'
+    pdf = attachment.get_payload(decode=True)
+    code, = [c for page in pypdfium2.PdfDocument(pdf)
+        for c in zxingcpp.read_barcodes(page.render(scale=3).to_pil())]
+    upi = urlparse(code.text)
+    query = parse_qs(upi.query)
+    assert (upi.scheme, query['pa'], query['am'], query['tn'],
+        query['cu']) == ('upi', ['kpw@okhdfcbank'], ['9432.21'], [number],
+        ['INR'])
+    assert shop.get(f'/api/sales/orders/{oid}')['payment_status'] == 'unpaid'
+    assert receivable(sql, customer['id']) == D('9432.21')
+
+    # Part payment by UPI: the order is partly paid
+    paid = shop.post(f'/api/finance/invoices/{iid}/record-payment', {
+            'amount': 4000, 'payment_method': 'upi',
+            'reference_number': '412345678901'})
+    assert paid['payment']['payment_number'] == f'PAY-{YEAR}-001'
+    assert [paid['invoice'][k] for k in ['status', 'paid_amount',
+            'balance_amount']] == ['sent', '4000.00', '5432.21']
+    assert shop.get(f'/api/sales/orders/{oid}')['payment_status'] == \
+        'partial'
+    assert receivable(sql, customer['id']) == D('5432.21')
+
+    # One flange of the line comes back: credited with its GST
+    # (1141.9125 → 1141.91 taxable, 9 % = 102.77 each of CGST and SGST)
+    response = api.post(f'/api/finance/invoices/{iid}/credit-note',
+        token=shop.token, json={'reason': "One flange bore oversize",
+            'lines': [{'line_id': line['id'], 'quantity': 1}]})
+    assert response.status_code == 201, response.text
+    conforms(response, '/api/finance/invoices/{id}/credit-note')
+    credit = response.json()
+    note = credit['credit_note']
+    taxable = Decimal('1141.9125').quantize(Decimal('0.01'), ROUND_HALF_UP)
+    gst = (taxable * Decimal('0.09')).quantize(Decimal('0.01'),
+        ROUND_HALF_UP)
+    credited = taxable + 2 * gst
+    assert (note['invoice_number'], note['subtotal'], note['cgst_amount'], note['sgst_amount'], note['total_amount']) == (
+        f'CN-{YEAR}-001', str(-taxable), str(-gst), str(-gst),
+        str(-credited))
+    rest = D('5432.21') - credited
+    assert [credit['invoice'][k] for k in ['status', 'balance_amount']] == [
+        'sent', str(rest)]
+    assert receivable(sql, customer['id']) == rest
+
+    # The rest by cheque: the invoice and the order are paid
+    paid = shop.post(f'/api/finance/invoices/{iid}/record-payment', {
+            'amount': str(rest), 'payment_method': 'cheque',
+            'reference_number': '004512'})
+    assert [paid['invoice'][k] for k in ['status', 'balance_amount']] == [
+        'paid', '0.00']
+    assert shop.get(f'/api/sales/orders/{oid}')['payment_status'] == 'paid'
+    assert [(p['payment_method'], p['amount'])
+        for p in shop.get(f'/api/finance/invoices/{iid}')['payments']] == [
+        ('upi', '4000.00'), ('cheque', str(rest))]
+    assert receivable(sql, customer['id']) == 0
+    assert shop.get('/api/finance/invoices', customer_id=customer['id'],
+        status='paid')['total'] == 2
