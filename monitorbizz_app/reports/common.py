@@ -9,15 +9,46 @@ context form, an API endpoint maps `from`, `to`, `group_by` and its filters
 onto the same keys (from_date, to_date, group_by, ...) and reads the model;
 each report is one aggregate query per read."""
 import datetime as dt
+import re
 
-from sql import Cast, Literal
-from sql.conditionals import Case
-from sql.functions import Round
+from sql import Cast, Expression, Literal
+from sql.conditionals import Case, Coalesce
+from sql.functions import DateTrunc, Round
 
 from trytond.model import ModelSQL, ModelView, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
 from trytond.transaction import Transaction
+
+
+class Inline(Expression):
+    """A constant written into the query text rather than passed as a
+    parameter: PostgreSQL matches a GROUP BY expression with the selected
+    one by its text, and two parameters ($1, $2) of the same value differ.
+    Only integers and lower-case words (the units of DATE_TRUNC)."""
+    __slots__ = ('_value',)
+
+    def __init__(self, value):
+        super().__init__()
+        if isinstance(value, bool) or not (isinstance(value, int)
+                or (isinstance(value, str)
+                    and re.fullmatch('[a-z]+', value))):
+            raise ValueError(f"{value!r} cannot be inlined")
+        self._value = value
+
+    def __str__(self):
+        if isinstance(self._value, int):
+            return str(self._value)
+        return f"'{self._value}'"
+
+    @property
+    def params(self):
+        return ()
+
+
+def truncate(unit, date):
+    "The first day of the unit (day, week, month, quarter) of date"
+    return Cast(DateTrunc(Inline(unit), date), 'DATE')
 
 
 def to_numeric(expression):
@@ -28,6 +59,12 @@ def to_numeric(expression):
 def numeric(expression, digits=4):
     "expression as SQL NUMERIC rounded (half up) to digits"
     return Round(to_numeric(expression), digits)
+
+
+def money(expression, digits=2):
+    """expression (NULL as 0) as an amount of digits decimals, so that
+    nothing reads as 0 where the rest read 0.00"""
+    return Round(to_numeric(Coalesce(expression, 0)), digits)
 
 
 def percent(numerator, denominator, digits=2):

@@ -44,7 +44,7 @@ import datetime as dt
 from sql import Cast, Literal, Null
 from sql.aggregate import Avg, Count, Max, Min, Sum
 from sql.conditionals import Case, Coalesce
-from sql.functions import DateTrunc, Round
+from sql.functions import Round
 
 from trytond.model import Index, ModelView, fields
 from trytond.pool import Pool, PoolMeta
@@ -52,7 +52,7 @@ from trytond.transaction import Transaction
 
 from monitorbizz_app.finance.payment import PAYMENT_METHODS
 
-from .common import ContextMixin, ReportMixin
+from .common import ContextMixin, ReportMixin, money, truncate
 
 AMOUNT = (16, 2)
 BUCKETS = [
@@ -157,7 +157,7 @@ class CustomerPayments(ReportMixin, ModelView):
     def _key(cls, date_column):
         "The grouping column: the party, else the month of date_column"
         if cls._group() == 'month':
-            return Cast(DateTrunc('month', date_column), 'DATE')
+            return truncate('month', date_column)
         return None
 
     @classmethod
@@ -353,18 +353,18 @@ class CustomerPayments(ReportMixin, ModelView):
             Cast(Literal(cls._company()), 'INTEGER').as_('company'))
         for name, _, _, _ in BUCKETS + [('balance', None, None, None)]:
             columns.append((null_amount if by_month
-                    else Coalesce(getattr(ageing, name), 0)).as_(name))
+                    else money(getattr(ageing, name))).as_(name))
         columns += [
             (null_amount if by_month
-                else cls._overdue(ageing)).as_('overdue'),
+                else money(cls._overdue(ageing))).as_('overdue'),
             Coalesce(days.invoices, 0).as_('invoices_paid'),
             days.days.as_('average_days_to_pay'),
             ]
         for method, _ in PAYMENT_METHODS:
-            columns.append(Coalesce(getattr(received, method), 0
+            columns.append(money(getattr(received, method)
                     ).as_(f'received_{method}'))
         columns += [
-            Coalesce(received.amount, 0).as_('received'),
+            money(received.amount).as_('received'),
             Coalesce(received.payments, 0).as_('payments'),
             ]
         return columns

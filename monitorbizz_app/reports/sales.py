@@ -26,12 +26,13 @@ import datetime as dt
 from sql import Cast, Literal, Null
 from sql.aggregate import Count, Sum
 from sql.conditionals import Case, Coalesce
-from sql.functions import DateTrunc, Round
+from sql.functions import Round
 
 from trytond.model import Index, ModelView, fields
 from trytond.pool import Pool, PoolMeta
 
-from .common import ContextMixin, ReportMixin, percent, to_numeric
+from .common import (
+    ContextMixin, ReportMixin, money, percent, to_numeric, truncate)
 
 AMOUNT = (16, 2)
 PERIODS = ['day', 'week', 'month', 'quarter']
@@ -107,7 +108,7 @@ class SalesSummary(ReportMixin, ModelView):
     def _key(cls, date, party, product):
         group = cls._group()
         if group in PERIODS:
-            return Cast(DateTrunc(group, date), 'DATE')
+            return truncate(group, date)
         return {'customer': party, 'product': product}[group]
 
     @classmethod
@@ -251,12 +252,12 @@ class SalesSummary(ReportMixin, ModelView):
             Coalesce(quotations.sent, 0).as_('quotations_sent'),
             accepted.as_('quotations_accepted'),
             percent(accepted, made).as_('conversion_percent'),
-            Coalesce(quotations.amount, 0).as_('quotation_value'),
+            money(quotations.amount).as_('quotation_value'),
             Coalesce(orders.count, 0).as_('orders'),
-            Coalesce(orders.amount, 0).as_('order_value'),
+            money(orders.amount).as_('order_value'),
             Coalesce(invoiced.count, 0).as_('invoices'),
-            Coalesce(invoiced.amount, 0).as_('invoiced_value'),
-            (Coalesce(taxes.amount, 0) if taxes is not None
+            money(invoiced.amount).as_('invoiced_value'),
+            (money(taxes.amount) if taxes is not None
                 else Cast(Null, 'NUMERIC')).as_('gst_collected'),
             ]
 
