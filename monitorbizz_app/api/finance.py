@@ -11,6 +11,8 @@ managers and accounts invoice and take payments, sales people read), their
 record rules what is seen (another business's record answers 404), and the
 models refuse what their state does not allow (409) or what is invalid
 (422, e.g. a payment above the balance, naming it)."""
+import base64
+import binascii
 from decimal import Decimal
 
 from trytond.i18n import gettext
@@ -798,3 +800,290 @@ PAYMENTS.action('bounce', 'bounce', summary="A cheque bounced",
     "invoice is due again.",
     errors={403: _FORBIDDEN,
         409: "Not a recorded cheque (invalid_state)"})(None)
+
+
+# Expenses -------------------------------------------------------------------
+
+EXPENSE_KINDS = ['material', 'labor', 'overhead', 'utilities', 'maintenance']
+EXPENSE_STATUSES = ['draft', 'posted', 'cancelled']
+EXPENSE_METHODS = [*PAYMENT_METHODS, 'unpaid']
+# A receipt of at most 5 MiB, in base64
+RECEIPT_BASE64_MAX = 4 * (5 * 1024 * 1024 // 3 + 1)
+EXPENSE = define('Expense', record({
+            'id': {'type': 'integer'},
+            'expense_number': {'type': ['string', 'null'],
+                'description': "EXP-<year>-NNN, given when posted"},
+            'category_id': {'type': 'integer'},
+            'category_name': {'type': 'string'},
+            'kind': {'type': 'string', 'enum': EXPENSE_KINDS},
+            'expense_date': DATE,
+            'amount': {**MONEY, 'description': "Before GST"},
+            'gst_rate': {'type': 'integer', 'enum': GST_RATES},
+            'interstate': {'type': 'boolean'},
+            'claim_gst': {'type': 'boolean'},
+            'cgst_amount': MONEY,
+            'sgst_amount': MONEY,
+            'igst_amount': MONEY,
+            'total_amount': MONEY,
+            'vendor_id': {'type': ['integer', 'null']},
+            'payment_method': {'type': 'string', 'enum': EXPENSE_METHODS},
+            'reference_number': {'type': ['string', 'null']},
+            'description': {'type': ['string', 'null']},
+            'receipt_url': {'type': ['string', 'null'],
+                'description': "The receipt, when one was uploaded"},
+            'status': {'type': 'string', 'enum': EXPENSE_STATUSES},
+            'created_at': TIMESTAMP,
+            'updated_at': TIMESTAMP,
+            }))
+_EXPENSE_INPUT = {
+    'category_id': {**ID, 'description': "A base category or one of the "
+        "business's subcategories"},
+    'expense_date': {**DATE, 'description': "Not after today (default "
+        "today)"},
+    'amount': {**MONEY_IN, 'minimum': 0.01, 'description': "Before GST"},
+    'gst_rate': {'type': 'integer', 'enum': GST_RATES},
+    'interstate': {'type': 'boolean', 'description': "IGST rather than "
+        "CGST+SGST"},
+    'claim_gst': {'type': 'boolean', 'description': "Claim the input GST "
+        "(the vendor needs a GSTIN)"},
+    'vendor_id': {**ID, 'type': ['integer', 'null']},
+    'payment_method': {'type': 'string', 'enum': EXPENSE_METHODS,
+        'description': "unpaid: owed to the vendor"},
+    'reference_number': {'type': ['string', 'null'], 'maxLength': 100},
+    'description': {'type': ['string', 'null'], 'maxLength': 500},
+    }
+EXPENSE_CREATE = define('ExpenseCreate', {
+        'type': 'object', 'required': ['category_id', 'amount'],
+        'additionalProperties': False, 'properties': _EXPENSE_INPUT})
+EXPENSE_UPDATE = define('ExpenseUpdate', {
+        'type': 'object', 'additionalProperties': False,
+        'description': "The fields to change; only a draft changes",
+        'properties': _EXPENSE_INPUT})
+RECEIPT_UPLOAD = define('ReceiptUpload', {
+        'type': 'object', 'required': ['data'],
+        'additionalProperties': False,
+        'properties': {
+            'data': {'type': 'string', 'minLength': 1,
+                'maxLength': RECEIPT_BASE64_MAX,
+                'description': "The file in base64: PNG, JPEG, WebP or PDF "
+                "(known by its content), at most 5 MiB"},
+            },
+        })
+_RECEIPT_TYPES = {'png': 'image/png', 'jpg': 'image/jpeg',
+    'webp': 'image/webp', 'pdf': 'application/pdf'}
+
+
+def _expense(expense):
+    return {
+        'id': expense.id,
+        'expense_number': expense.number,
+        'category_id': expense.category.id,
+        'category_name': expense.category.rec_name,
+        'kind': expense.kind,
+        'expense_date': expense.expense_date,
+        'amount': _money(expense.amount),
+        'gst_rate': int(expense.gst_rate),
+        'interstate': bool(expense.interstate),
+        'claim_gst': bool(expense.claim_gst),
+        'cgst_amount': _money(expense.cgst_amount),
+        'sgst_amount': _money(expense.sgst_amount),
+        'igst_amount': _money(expense.igst_amount),
+        'total_amount': _money(expense.total_amount),
+        'vendor_id': expense.vendor.id if expense.vendor else None,
+        'payment_method': expense.payment_method,
+        'reference_number': expense.reference_number or None,
+        'description': expense.description or None,
+        'receipt_url': (f'/api/finance/expenses/{expense.id}/receipt'
+            if expense.receipt_name else None),
+        'status': expense.state,
+        'created_at': expense.create_date,
+        'updated_at': expense.write_date or expense.create_date,
+        }
+
+
+EXPENSE_CATEGORY = define('ExpenseCategory', record({
+            'id': {'type': 'integer'},
+            'name': {'type': 'string', 'description': "With its parent's: "
+                "Overhead / Rent"},
+            'kind': {'type': 'string', 'enum': EXPENSE_KINDS},
+            'parent_id': {'type': ['integer', 'null']},
+            }))
+
+
+@endpoint('GET', '/api/finance/expense-categories',
+    summary="The business's expense categories", query=LIST_QUERY,
+    response=page_of(EXPENSE_CATEGORY), errors={403: _FORBIDDEN})
+def list_expense_categories(call):
+    """The five base categories and the business's subcategories; ?q=
+    searches the name."""
+    Category = Pool().get('monitorbizz.finance.expense.category')
+    return paginate(call, Category, ['id', 'rec_name', 'kind', 'parent'],
+        orders={'name': 'name'}, default_order=[('id', 'ASC')],
+        search='name', serialize=lambda r: {'id': r['id'],
+            'name': r['rec_name'], 'kind': r['kind'],
+            'parent_id': r['parent']})
+
+
+EXPENSES = Resource('/api/finance/expenses', 'monitorbizz.finance.expense',
+    'expense', _expense)
+EXPENSE_QUERY = {**LIST_QUERY,
+    'status': {'type': 'string', 'enum': EXPENSE_STATUSES},
+    'kind': {'type': 'string', 'enum': EXPENSE_KINDS},
+    'category_id': ID,
+    'payment_method': {'type': 'string', 'enum': EXPENSE_METHODS},
+    'date_from': {**DATE, 'description': "Expense date on or after"},
+    'date_to': {**DATE, 'description': "Expense date on or before"},
+    }
+
+
+@endpoint('GET', '/api/finance/expenses',
+    summary="The business's expenses", query=EXPENSE_QUERY,
+    response=page_of(EXPENSE), errors={403: _FORBIDDEN})
+def list_expenses(call):
+    """Newest first. ?q= searches the number and the description; ?order=
+    accepts expense_date, expense_number and amount."""
+    Expense = Pool().get('monitorbizz.finance.expense')
+    query = call.query
+    domain = []
+    for name, field in [('status', 'state'), ('kind', 'kind'),
+            ('category_id', 'category'),
+            ('payment_method', 'payment_method')]:
+        if query.get(name):
+            domain.append((field, '=', query[name]))
+    if query.get('date_from'):
+        domain.append(('expense_date', '>=', query['date_from']))
+    if query.get('date_to'):
+        domain.append(('expense_date', '<=', query['date_to']))
+    search = query.pop('q', None)
+    if search:
+        like = f'%{search}%'
+        domain.append(['OR', ('number', 'ilike', like),
+                ('description', 'ilike', like)])
+    page = paginate(call, Expense, ['id'], domain=domain,
+        orders={'expense_date': 'expense_date', 'expense_number': 'number',
+            'amount': 'amount'},
+        default_order=[('expense_date', 'DESC'), ('id', 'DESC')])
+    page['items'] = [_expense(e)
+        for e in Expense.browse([r['id'] for r in page['items']])]
+    return page
+
+
+def _expense_values(body):
+    pool = Pool()
+    Category = pool.get('monitorbizz.finance.expense.category')
+    Party = pool.get('party.party')
+    values = {}
+    if 'category_id' in body:
+        if not Category.search([('id', '=', body['category_id'])], limit=1):
+            raise _invalid('category_id', "no such category in your "
+                "business")
+        values['category'] = body['category_id']
+    if body.get('vendor_id'):
+        if not Party.search([('id', '=', body['vendor_id'])], limit=1):
+            raise _invalid('vendor_id', "no such vendor in your business")
+    if 'vendor_id' in body:
+        values['vendor'] = body['vendor_id']
+    if 'amount' in body:
+        values['amount'] = _decimal(body['amount'], 'amount',
+            Decimal('0.01'))
+    if 'gst_rate' in body:
+        values['gst_rate'] = str(body['gst_rate'])
+    for name in ['expense_date', 'interstate', 'claim_gst',
+            'payment_method', 'reference_number', 'description']:
+        if name in body:
+            values[name] = body[name]
+    return values
+
+
+_EXPENSE_FIELDS = {'category': 'category_id', 'vendor': 'vendor_id'}
+
+
+@endpoint('POST', '/api/finance/expenses', summary="Record an expense",
+    request=EXPENSE_CREATE, response=EXPENSE, status=201,
+    field_names=_EXPENSE_FIELDS,
+    errors={403: _FORBIDDEN, 422: "An unknown category or vendor, a date "
+        "after today (expense_future), unpaid without a vendor "
+        "(vendor_required), GST claimed without the vendor's GSTIN "
+        "(gstin_required); " + _INVALID})
+def create_expense(call):
+    "A draft, numbered when posted; every member may record one."
+    Expense = Pool().get('monitorbizz.finance.expense')
+    _company()
+    expense, = Expense.create([_expense_values(call.body)])
+    return _expense(Expense(expense.id))
+
+
+EXPENSES.read("An expense", response=EXPENSE, module=__name__)
+
+
+@EXPENSES.route('PUT', summary="Change a draft expense",
+    request=EXPENSE_UPDATE, response=EXPENSE, field_names=_EXPENSE_FIELDS,
+    errors={403: _FORBIDDEN,
+        409: "Only a draft changes (expense_not_draft)", 422: _INVALID})
+def update_expense(call, expense):
+    "The expense model refuses the change of a posted one."
+    Expense = Pool().get('monitorbizz.finance.expense')
+    values = _expense_values(call.body)
+    if values:
+        Expense.write([expense], values)
+    return _expense(Expense(expense.id))
+
+
+@EXPENSES.route('DELETE', summary="Delete a draft expense", status=204,
+    errors={403: _FORBIDDEN,
+        409: "Posted or cancelled: cancel it instead (expense_not_draft)"})
+def delete_expense(call, expense):
+    "Only drafts are deleted; a posted expense is cancelled (reversed)."
+    Pool().get('monitorbizz.finance.expense').delete([expense])
+
+
+EXPENSES.action('post', 'post', summary="Post an expense", response=EXPENSE,
+    module=__name__,
+    description="Numbered EXP-<year>-NNN; its balanced journal entry is "
+    "posted (the category's account and the input GST claimed, against the "
+    "method's account or the vendor's payable).",
+    errors={403: _FORBIDDEN, 409: "Not a draft (invalid_state)"})(None)
+
+EXPENSES.action('cancel', 'cancel', summary="Cancel a posted expense",
+    response=EXPENSE, module=__name__,
+    description="Its journal entry is reversed; the expense stays, "
+    "cancelled.",
+    errors={403: _FORBIDDEN, 409: "Not posted (invalid_state), or its "
+        "payable already paid (expense_paid)"})(None)
+
+
+@EXPENSES.route('PUT', '/receipt', summary="Attach the receipt",
+    request=RECEIPT_UPLOAD, response=EXPENSE,
+    field_names={'receipt': 'data'},
+    errors={403: _FORBIDDEN, 422: "Not base64, not a PNG, JPEG, WebP or "
+        "PDF by its content (receipt_type), or above 5 MiB "
+        "(receipt_too_large)"})
+def upload_receipt(call, expense):
+    "Replaces the receipt; allowed whatever the expense's state."
+    Expense = Pool().get('monitorbizz.finance.expense')
+    try:
+        data = base64.b64decode(call.body['data'], validate=True)
+    except (binascii.Error, ValueError):
+        raise _invalid('data', "must be base64")
+    Expense.write([expense], {'receipt': data})
+    return _expense(Expense(expense.id))
+
+
+@EXPENSES.route('GET', '/receipt', summary="The receipt of an expense",
+    response={'type': 'string', 'contentMediaType':
+        'application/octet-stream'},
+    content_type='application/octet-stream',
+    errors={403: _FORBIDDEN, 404: "No such expense, or it has no receipt "
+        "(receipt_not_found)"})
+def get_receipt(call, expense):
+    "Served with the type of its content (PNG, JPEG, WebP or PDF)."
+    name = expense.receipt_name
+    if not name:
+        raise ApiError(404, 'receipt_not_found',
+            "The expense has no receipt.")
+    extension = name.rsplit('.', 1)[-1]
+    return Response(bytes(expense.receipt),
+        mimetype=_RECEIPT_TYPES.get(extension, 'application/octet-stream'),
+        headers={'Content-Disposition':
+            f'inline; filename="{expense.number or expense.id}.{extension}"',
+            'Cache-Control': 'no-store'})

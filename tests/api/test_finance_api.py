@@ -444,3 +444,118 @@ def test_list_filters_and_pages(shop, api, conforms, sql):
     assert ids(limit=2, offset=2) == [sent['id'], late['id']]
     shop.get(INVOICES, expect=400, order='nope')
     shop.get(INVOICES, expect=400, status='lost')
+
+
+EXPENSES = '/api/finance/expenses'
+PNG = (b'\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01'
+    b'\x08\x02\x00\x00\x00\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\x0f\x00'
+    b'\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82')
+
+
+def expense_counts(sql, business):
+    return {
+        'expenses': sql('SELECT COUNT(*) FROM monitorbizz_finance_expense '
+            'WHERE company = %s', (business,))[0][0],
+        'moves': sql('SELECT COUNT(*) FROM account_move WHERE company = %s',
+            (business,))[0][0],
+        'receipts': sql("SELECT COUNT(*) FROM ir_attachment WHERE resource "
+            "LIKE 'monitorbizz.finance.expense,%%'")[0][0],
+        }
+
+
+def test_expenses(shop, api, conforms, sql):
+    "Drafts by any member, posted and cancelled by accounts; receipts"
+    import base64
+    categories = shop.get('/api/finance/expense-categories')
+    kinds = {c['kind']: c for c in categories['items']}
+    assert set(kinds) == {'material', 'labor', 'overhead', 'utilities',
+        'maintenance'}
+    production = shop.member('production')
+    # Any member records a draft: power bill, 18 % GST not claimed (a cost)
+    response = api.post(EXPENSES, token=production, json={
+            'category_id': kinds['utilities']['id'], 'amount': '1000',
+            'gst_rate': 18, 'payment_method': 'upi',
+            'reference_number': 'MSEDCL-2291', 'description': "Power, shed 2"})
+    assert response.status_code == 201, response.text
+    conforms(response, EXPENSES)
+    draft = response.json()
+    eid = draft['id']
+    assert (draft['expense_number'], draft['status'], draft['kind'],
+        draft['total_amount'], draft['expense_date'],
+        draft['receipt_url']) == (
+        None, 'draft', 'utilities', '1180.00', str(TODAY), None)
+
+    # Refusals: nothing changes
+    before = expense_counts(sql, shop.id)
+    for body, field in [
+            ({'category_id': 999999, 'amount': 10}, 'category_id'),
+            ({'category_id': kinds['labor']['id'], 'amount': -5}, 'amount'),
+            ({'category_id': kinds['labor']['id'], 'amount': 5,
+                    'expense_date': str(TODAY + dt.timedelta(days=2))},
+                'expense_date'),
+            ({'category_id': kinds['labor']['id'], 'amount': 5,
+                    'payment_method': 'unpaid'}, 'vendor_id'),
+            ]:
+        error = error_of(api.post(EXPENSES, token=shop.token, json=body),
+            422)
+        assert field in error['fields'], (body, error)
+    error_of(api.post(f'{EXPENSES}/{eid}/post', token=production), 403,
+        'forbidden')
+    error_of(api.get(f'{EXPENSES}/{eid}'), 401, 'missing_token')
+    error_of(api.get(f'{EXPENSES}/999999', token=shop.token), 404,
+        'expense_not_found')
+    error_of(api.get(f'{EXPENSES}/{eid}/receipt', token=shop.token), 404,
+        'receipt_not_found')
+    # A receipt is checked by its content, not its name
+    error = error_of(api.put(f'{EXPENSES}/{eid}/receipt', token=production,
+            json={'data': base64.b64encode(b'GIF89a not accepted').decode()}),
+        422, 'receipt_type')
+    assert list(error['fields']) == ['data']
+    assert expense_counts(sql, shop.id) == before
+
+    # A draft changes; its receipt is kept and served back
+    changed = shop.put(f'{EXPENSES}/{eid}', {'amount': '1200.50'},
+        token=production)
+    assert changed['total_amount'] == '1416.59'
+    response = api.put(f'{EXPENSES}/{eid}/receipt', token=production,
+        json={'data': base64.b64encode(PNG).decode()})
+    assert response.status_code == 200, response.text
+    assert response.json()['receipt_url'] == f'{EXPENSES}/{eid}/receipt'
+    response = api.get(f'{EXPENSES}/{eid}/receipt', token=shop.token)
+    assert (response.status_code, response.headers['Content-Type'],
+        response.content) == (200, 'image/png', PNG)
+
+    # Posted by the owner: numbered, one balanced entry
+    response = api.post(f'{EXPENSES}/{eid}/post', token=shop.token)
+    assert response.status_code == 200, response.text
+    conforms(response, f'{EXPENSES}/{{id}}/post')
+    posted = response.json()
+    assert (posted['expense_number'], posted['status']) == (
+        f'EXP-{YEAR}-001', 'posted')
+    assert sql('SELECT SUM(l.debit), SUM(l.credit) FROM account_move_line l '
+        'JOIN monitorbizz_finance_expense e ON l.move = e.move '
+        'WHERE e.id = %s', (eid,))[0] == (D('1416.59'), D('1416.59'))
+    # Posted: neither changed nor deleted (409), cancelled instead
+    before = expense_counts(sql, shop.id)
+    error_of(api.put(f'{EXPENSES}/{eid}', token=shop.token,
+            json={'amount': 1}), 409, 'expense_not_draft')
+    error_of(api.delete(f'{EXPENSES}/{eid}', token=shop.token), 409,
+        'expense_not_draft')
+    error_of(api.post(f'{EXPENSES}/{eid}/post', token=shop.token), 409,
+        'invalid_state')
+    assert expense_counts(sql, shop.id) == before
+    cancelled = shop.post(f'{EXPENSES}/{eid}/cancel', status=200)
+    assert cancelled['status'] == 'cancelled'
+
+    # Lists; a draft is deleted
+    other = shop.post(EXPENSES, {'category_id': kinds['labor']['id'],
+            'amount': 800})
+    assert [e['id'] for e in shop.get(EXPENSES)['items']] == [
+        other['id'], eid]
+    assert [e['id'] for e in shop.get(EXPENSES, status='cancelled')[
+            'items']] == [eid]
+    assert [e['id'] for e in shop.get(EXPENSES, kind='labor')[
+            'items']] == [other['id']]
+    response = api.delete(f"{EXPENSES}/{other['id']}", token=shop.token)
+    assert response.status_code == 204, response.text
+    shop.get(f"{EXPENSES}/{other['id']}", expect=404)

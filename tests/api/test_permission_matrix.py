@@ -186,9 +186,16 @@ def payment(shop):
                 'amount': 100, 'payment_method': 'cheque'})['payment']['id']}
 
 
+def expense(shop):
+    category = shop.get('/api/finance/expense-categories')['items'][0]
+    return {'id': shop.post('/api/finance/expenses', {
+                'category_id': category['id'], 'amount': 500})['id']}
+
+
 FACTORIES = {
     'finance/invoices': invoice,
     'finance/payments': payment,
+    'finance/expenses': expense,
     'crm/leads': lead,
     'crm/quotations': quotation,
     'sales/orders': order,
