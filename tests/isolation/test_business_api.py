@@ -336,7 +336,10 @@ API_TARGETS = {
     'locations': lambda w: w.ids[w.y]['storage'],
     'warehouses': lambda w: w.ids[w.y]['warehouse'],
     'invoices': lambda w: w.ids[w.y]['invoice'],
-    'payments': lambda w: w.ids[w.y]['payment'],
+    # /api/finance/payments are Monitorbizz's payments (not Tryton's
+    # account.payment)
+    'payments': lambda w: w.ids[w.y]['finance_payment'],
+    'expenses': lambda w: w.ids[w.y]['expense'],
     'employees': lambda w: w.ids[w.y].get('employee'),
     'moves': lambda w: w.ids[w.y]['move'],
     'stock-moves': lambda w: w.ids[w.y]['move'],
