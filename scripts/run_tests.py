@@ -112,7 +112,9 @@ def source_hash():
     paths = [os.path.join(ROOT, 'constraints.txt')]
     for top in ['monitorbizz_app', 'fixtures']:
         for dirpath, dirnames, filenames in os.walk(os.path.join(ROOT, top)):
-            dirnames[:] = sorted(d for d in dirnames if d != '__pycache__')
+            # A module's tests do not shape its database
+            dirnames[:] = sorted(d for d in dirnames
+                if d not in {'__pycache__', 'tests'})
             paths.extend(os.path.join(dirpath, f) for f in sorted(filenames)
                 if not f.endswith('.pyc'))
     for path in paths:
