@@ -4,23 +4,25 @@
 sections 3.B and 6).
 
 Machines are Tryton's work centers (production.work.center) of the current
-business; their downtime log is production.work.center.downtime, their
-operations Tryton's production works timed by work cycles. Every handler
-runs as the calling user in their current business: the machines of other
-businesses are invisible (404) through Tryton's record rules.
+business; their downtime log is production.work.center.downtime; work
+orders are productions, their operations Tryton's production works timed
+by work cycles; BOMs and routings are Tryton's. Each is a Resource (one
+lookup in the current business, 404 otherwise), and every action is the
+button of the desk pressed as the calling user: the button's groups refuse
+a role, the model refuses a record in the wrong state (409 with its code).
 """
 import datetime as dt
 from decimal import Decimal
 
 from trytond.pool import Pool
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction
 
+from ..business.workflow import check_button_access
 from ..manufacturing import exceptions as mfg_errors
-from ..manufacturing.exceptions import DowntimeError
-from ..business.membership import user_in_group
-from ..manufacturing.production import ConsumedMaterial, check_planner
+from ..manufacturing.production import ConsumedMaterial
 from .framework import (
-    LIST_QUERY, ApiError, endpoint, json_response, page_of, paginate)
+    LIST_QUERY, ApiError, Resource, endpoint, json_response, page_of,
+    paginate)
 from .inventory import _unit, _warehouse
 from .schema import (
     ID, MAX_AMOUNT, MAX_ID, MAX_QUANTITY, NULLABLE_ID, decimal, define,
@@ -222,7 +224,7 @@ WORK_ORDER = define('MachineWorkOrder', {
             },
         })
 
-_NOT_FOUND = "The machine does not exist in the current business (not_found)"
+
 _FIELD_NAMES = {'category': 'machine_type_id', 'machine_model': 'model',
     'cost_price': 'hourly_rate', 'work_center': 'machine',
     'start_time': 'start', 'end_time': 'end'}
@@ -241,6 +243,10 @@ def _ref(row, name):
         return None
     return {'id': row[name], 'name': (row.get(f'{name}.') or {}).get(
             'rec_name')}
+
+
+def _named(record):
+    return {'id': record.id, 'name': record.rec_name} if record else None
 
 
 def _machine_item(row):
@@ -263,42 +269,60 @@ def _machine_item(row):
         }
 
 
-def _machine_id(id):
-    "The id of a machine of the current business (404 when invisible)"
+def _read_machine(machine):
     WorkCenter = Pool().get('production.work.center')
     with Transaction().set_context(active_test=False):
-        if not WorkCenter.search([('id', '=', id)], limit=1):
-            raise ApiError(404, 'not_found',
-                "No such machine in the current business.")
-    return id
-
-
-def _read_machine(id):
-    WorkCenter = Pool().get('production.work.center')
-    with Transaction().set_context(active_test=False):
-        row, = WorkCenter.search_read([('id', '=', id)],
-            fields_names=_MACHINE_READ)
+        row, = WorkCenter.read([machine.id], _MACHINE_READ)
     return _machine_item(row)
 
 
-def _machine_values(body):
-    Category = Pool().get('production.work.center.category')
-    type_id = body.get('machine_type_id')
-    if type_id and not Category.search([('id', '=', type_id)], limit=1):
-        raise ApiError(422, 'validation_error',
-            "No such machine type in the current business.",
-            {'machine_type_id': "is not a machine type of the business"})
+def _resource(path, model, label, render, **kwargs):
+    "A Resource of the module: 404 not_found for an unknown id"
+    return Resource(path, model, label, render, code='not_found',
+        message=f"No such {label} in the current business.", **kwargs)
+
+
+MACHINES = _resource('/api/manufacturing/machines', 'production.work.center',
+    'machine', _read_machine)
+
+
+def _of_business(model, id, field, domain=None, message=None):
+    "The record id of model in the current business, else 422 on field"
+    Model = Pool().get(model)
+    with Transaction().set_context(active_test=False):
+        records = Model.search([('id', '=', id)] + (domain or []), limit=1)
+    if not records:
+        raise ApiError(422, 'validation_error', message
+            or "No such record in the current business.",
+            {field: message or "is not one of the business"})
+    return records[0]
+
+
+def _values(body, mapping, references=None):
+    """Tryton values of the body's fields: mapping {API: Tryton};
+    references {API: (model, label)}: ids of records of the business"""
     values = {}
-    for api, tryton in [('name', 'name'), ('make', 'make'),
-            ('model', 'machine_model'), ('location', 'location'),
-            ('machine_type_id', 'category')]:
-        if api in body:
-            values[tryton] = body[api]
+    for api, name in mapping.items():
+        if api not in body:
+            continue
+        value = body[api]
+        if value and api in (references or {}):
+            model, label = references[api]
+            value = _of_business(model, value, api,
+                message=f"No such {label} in the current business.").id
+        values[name] = value
+    return values
+
+
+def _machine_values(body):
+    values = _values(body, {'name': 'name', 'make': 'make',
+            'model': 'machine_model', 'location': 'location',
+            'machine_type_id': 'category', 'hours_per_day': 'hours_per_day',
+            'hourly_rate': 'cost_price'},
+        {'machine_type_id': ('production.work.center.category',
+                'machine type')})
     if 'hourly_rate' in body:
-        values['cost_price'] = body['hourly_rate']
         values['cost_method'] = 'hour'
-    if 'hours_per_day' in body:
-        values['hours_per_day'] = body['hours_per_day']
     if 'working_days' in body:
         values['working_days'] = sorted(set(body['working_days']),
             key=WEEKDAYS.index)
@@ -314,93 +338,84 @@ MACHINE_LIST_QUERY = {
     'active': {'type': 'boolean', 'default': True,
         'description': "false: the deactivated machines"},
     }
-_MACHINE_ORDERS = {'code': 'code', 'name': 'name', 'id': 'id'}
 
 
-@endpoint('GET', '/api/manufacturing/machines',
+def _filters(query, mapping):
+    "The domain of the query's filters: mapping {API: Tryton field}"
+    return [(name, '=', query[api]) for api, name in mapping.items()
+        if query.get(api) is not None]
+
+
+@endpoint('GET', MACHINES.path,
     summary="The machines of the current business",
     query=MACHINE_LIST_QUERY, response=page_of(MACHINE))
 def list_machines(call):
     """?q= searches code and name; ?status= and ?machine_type_id= filter;
     ?order= accepts code, name, id."""
     WorkCenter = Pool().get('production.work.center')
-    query = call.query
-    domain = []
-    if query.get('status'):
-        domain.append(('status', '=', query['status']))
-    if query.get('machine_type_id'):
-        domain.append(('category', '=', query['machine_type_id']))
-    active = query.get('active', True)
+    active = call.query.get('active', True)
+    domain = _filters(call.query, {'status': 'status',
+            'machine_type_id': 'category'})
     with Transaction().set_context(active_test=active):
         if not active:
             domain.append(('active', '=', False))
         return paginate(call, WorkCenter, _MACHINE_READ, domain=domain,
-            orders=_MACHINE_ORDERS, search='rec_name',
+            orders={'code': 'code', 'name': 'name', 'id': 'id'},
             serialize=_machine_item,
             default_order=[('code', 'ASC'), ('id', 'ASC')])
 
 
-@endpoint('POST', '/api/manufacturing/machines',
-    summary="Create a machine", request=MACHINE_CREATE, response=MACHINE,
-    status=201, errors=_MACHINE_ERRORS, field_names=_FIELD_NAMES)
+def _created(call, resource, record):
+    "201 with the record rendered and its Location"
+    return json_response(resource.render(resource.Model(record.id)), 201,
+        headers={'Location':
+            f'{call.request.script_root}{resource.path}/{record.id}'})
+
+
+@endpoint('POST', MACHINES.path, summary="Create a machine",
+    request=MACHINE_CREATE, response=MACHINE, status=201,
+    errors=_MACHINE_ERRORS, field_names=_FIELD_NAMES)
 def create_machine(call):
     """Numbered MCH-001... in the business, in its warehouse; hourly cost
     (Tryton's per-hour cost method), 8 hours a day Monday to Saturday
     unless given."""
     WorkCenter = Pool().get('production.work.center')
     machine, = WorkCenter.create([_machine_values(call.body)])
-    payload = _read_machine(machine.id)
-    location = (f'{call.request.script_root}/api/manufacturing/machines/'
-        f'{machine.id}')
-    return json_response(payload, 201, headers={'Location': location})
+    return _created(call, MACHINES, machine)
 
 
-@endpoint('GET', '/api/manufacturing/machines/<int:id>',
-    summary="A machine", response=MACHINE, errors={404: _NOT_FOUND})
-def get_machine(call, id):
-    "Deactivated machines are found too (active: false)."
-    return _read_machine(_machine_id(id))
+MACHINES.read("A machine", response=MACHINE, module=__name__,
+    description="Deactivated machines are found too (active: false).")
 
 
-@endpoint('PUT', '/api/manufacturing/machines/<int:id>',
-    summary="Change a machine", request=MACHINE_UPDATE, response=MACHINE,
-    errors={404: _NOT_FOUND, **_MACHINE_ERRORS}, field_names=_FIELD_NAMES)
-def update_machine(call, id):
+@MACHINES.route('PUT', summary="Change a machine", request=MACHINE_UPDATE,
+    response=MACHINE, errors=_MACHINE_ERRORS, field_names=_FIELD_NAMES)
+def update_machine(call, machine):
     "The code is the business's numbering and cannot change."
-    WorkCenter = Pool().get('production.work.center')
     values = _machine_values(call.body)
     if values:
-        WorkCenter.write([WorkCenter(_machine_id(id))], values)
-    return _read_machine(_machine_id(id))
+        MACHINES.Model.write([machine], values)
+    return _read_machine(machine)
 
 
-@endpoint('DELETE', '/api/manufacturing/machines/<int:id>',
-    summary="Delete a machine", response=MACHINE_DELETED,
-    errors={404: _NOT_FOUND, 403: _MACHINE_ERRORS[403]})
-def delete_machine(call, id):
+@MACHINES.route('DELETE', summary="Delete a machine",
+    response=MACHINE_DELETED, errors={403: _MACHINE_ERRORS[403]})
+def delete_machine(call, machine):
     """A machine never used is deleted; one named by routing steps or
     operations is deactivated (it leaves lists, its history stays)."""
-    pool = Pool()
-    WorkCenter = pool.get('production.work.center')
-    Work = pool.get('production.work')
-    Step = pool.get('production.routing.step')
-    machine = WorkCenter(_machine_id(id))
-    with Transaction().set_context(active_test=False):
-        used = (Work.search([('work_center', '=', id)], limit=1)
-            or Step.search([('work_center', '=', id)], limit=1)
-            or WorkCenter.search([('parent', '=', id)], limit=1))
-    if used:
+    WorkCenter = MACHINES.Model
+    id_ = machine.id
+    if machine.is_used():
         WorkCenter.write([machine], {'active': False})
-        return {'id': id, 'deleted': False, 'active': False}
+        return {'id': id_, 'deleted': False, 'active': False}
     WorkCenter.delete([machine])
-    return {'id': id, 'deleted': True, 'active': False}
+    return {'id': id_, 'deleted': True, 'active': False}
 
 
 def _downtime_item(downtime):
     return {
         'id': downtime.id,
-        'machine': {'id': downtime.work_center.id,
-            'name': downtime.work_center.rec_name},
+        'machine': _named(downtime.work_center),
         'reason': downtime.reason,
         'description': downtime.description,
         'start': downtime.start_time,
@@ -415,66 +430,70 @@ def _naive_utc(value):
     return value
 
 
-@endpoint('POST', '/api/manufacturing/machines/<int:id>/downtime',
+@MACHINES.route('POST', '/downtime',
     summary="Start a downtime of a machine", request=DOWNTIME_START,
     response=DOWNTIME, status=201, field_names=_FIELD_NAMES,
-    errors={404: _NOT_FOUND,
-        403: "The caller's role may not log downtime (forbidden)",
+    errors={403: "The caller's role may not log downtime (forbidden)",
         409: "The machine already has an open downtime "
         "(downtime_open); nothing is changed"})
-def start_downtime(call, id):
+def start_downtime(call, machine):
     """Maintenance or breakdown downtime is the machine's status until it
     ends; other reasons make it idle. Downtime feeds utilization and OEE."""
-    pool = Pool()
-    Downtime = pool.get('production.work.center.downtime')
-    body = call.body
-    values = {
-        'work_center': _machine_id(id),
-        'reason': body['reason'],
-        'description': body.get('description'),
-        }
-    if body.get('start'):
-        values['start_time'] = _naive_utc(body['start'])
-    try:
-        downtime, = Downtime.create([values])
-    except DowntimeError as e:
-        raise ApiError(409, 'downtime_open', e.message)
+    Downtime = Pool().get('production.work.center.downtime')
+    values = {'work_center': machine.id, **_values(call.body, {
+                'reason': 'reason', 'description': 'description'})}
+    if call.body.get('start'):
+        values['start_time'] = _naive_utc(call.body['start'])
+    downtime, = Downtime.create([values])
     return json_response(_downtime_item(downtime), 201)
 
 
-@endpoint('POST',
-    '/api/manufacturing/machines/<int:id>/downtime/<int:downtime_id>/end',
-    summary="End a downtime of a machine", request=DOWNTIME_END,
+def record_action(parent, collection, param, model, field, label, name,
+        button, summary, **kwargs):
+    """Declare POST {parent}/{id}/{collection}/{param}/{name}: the button
+    of model pressed on a record of the parent's (its field is the
+    parent), as decorated func(call, record) → answer does. The caller's
+    right to press the button (its groups) is checked before the record
+    is looked up, so a role refused the action learns nothing more."""
+    def decorator(func):
+        def handler(call, id, **params):
+            Model = Pool().get(model)
+            check_button_access(Model, [], button)
+            owner = parent.get(id)
+            records = Model.search([('id', '=', params[param]),
+                    (field, '=', owner.id)], limit=1)
+            if not records:
+                raise ApiError(404, 'not_found',
+                    f"No such {label} in the current business.")
+            return func(call, records[0])
+        handler.__name__ = func.__name__
+        handler.__module__ = func.__module__
+        handler.__doc__ = func.__doc__
+        kwargs['errors'] = {404: f"The {parent.label} or its {label} does "
+            "not exist in the current business (not_found)",
+            **kwargs.get('errors', {})}
+        endpoint('POST', f'{parent.path}/<int:id>/{collection}/'
+            f'<int:{param}>/{name}', summary=summary,
+            button=(model, button, param, None), **kwargs)(handler)
+        return func
+    return decorator
+
+
+@record_action(MACHINES, 'downtime', 'downtime_id',
+    'production.work.center.downtime', 'work_center', 'downtime', 'end',
+    'end', summary="End a downtime of a machine", request=DOWNTIME_END,
     response=DOWNTIME, field_names=_FIELD_NAMES,
-    errors={404: "The machine or the downtime does not exist in the "
-        "current business (not_found)",
+    errors={403: "The caller's role may not log downtime (forbidden)",
         409: "The downtime has already ended (downtime_closed)",
         422: "The end is before the start (end)"})
-def end_downtime(call, id, downtime_id):
+def end_downtime(call, downtime):
     "The end defaults to now."
-    pool = Pool()
-    Downtime = pool.get('production.work.center.downtime')
-    downtimes = Downtime.search([
-            ('id', '=', downtime_id),
-            ('work_center', '=', _machine_id(id)),
-            ], limit=1)
-    if not downtimes:
-        raise ApiError(404, 'not_found',
-            "No such downtime of the machine in the current business.")
-    downtime, = downtimes
-    if downtime.end_time:
-        raise ApiError(409, 'downtime_closed',
-            "The downtime has already ended.")
-    end = _naive_utc(call.body.get('end')) or dt.datetime.now()
-    if end < downtime.start_time:
-        raise ApiError(422, 'validation_error',
-            "The end is before the start of the downtime.",
-            {'end': "must not be before the start"})
-    Downtime.write([downtime], {'end_time': end})
+    Downtime = downtime.__class__
+    Downtime.end([downtime], _naive_utc(call.body.get('end')))
     return _downtime_item(Downtime(downtime.id))
 
 
-@endpoint('GET', '/api/manufacturing/machines/<int:id>/utilization',
+@MACHINES.route('GET', '/utilization',
     summary="Utilization and OEE of a machine for a period",
     query={
         'from': {'type': 'string', 'format': 'date',
@@ -483,9 +502,8 @@ def end_downtime(call, id, downtime_id):
             'description': "Last day, included (default: today)"},
         },
     response=UTILIZATION,
-    errors={404: _NOT_FOUND,
-        422: "from is after to, or the period is longer than 366 days"})
-def machine_utilization(call, id):
+    errors={422: "from is after to, or the period is longer than 366 days"})
+def machine_utilization(call, machine):
     """Hours and ratios of the machine over the days from..to (UTC),
     computed by SQL aggregation over Tryton's work cycles, the downtime
     log and the work orders' operations:
@@ -506,10 +524,8 @@ def machine_utilization(call, id):
       ran on it)
     - OEE = availability × performance × quality
     """
-    WorkCenter = Pool().get('production.work.center')
-    query = call.query
-    to = query.get('to') or dt.date.today()
-    from_ = query.get('from') or to - dt.timedelta(days=6)
+    to = call.query.get('to') or dt.date.today()
+    from_ = call.query.get('from') or to - dt.timedelta(days=6)
     if from_ > to:
         raise ApiError(422, 'validation_error', "from is after to.",
             {'from': "must not be after to"})
@@ -517,12 +533,9 @@ def machine_utilization(call, id):
         raise ApiError(422, 'validation_error',
             "The period is longer than 366 days.",
             {'from': "at most 366 days before to"})
-    machine = WorkCenter(_machine_id(id))
-    figures = WorkCenter.utilization(machine, from_, to)
+    figures = MACHINES.Model.utilization(machine, from_, to)
     return {
-        'machine': {'id': machine.id, 'name': machine.rec_name},
-        'from': from_,
-        'to': to,
+        'machine': _named(machine), 'from': from_, 'to': to,
         **{k: figures[k] for k in ['available_hours', 'planned_hours',
                 'run_hours', 'downtime_hours', 'ideal_hours',
                 'utilization_pct', 'good_quantity', 'rejected_quantity']},
@@ -531,26 +544,25 @@ def machine_utilization(call, id):
         }
 
 
-@endpoint('GET', '/api/manufacturing/machines/<int:id>/work-orders',
+@MACHINES.route('GET', '/work-orders',
     summary="The work orders on a machine: assigned to it or with "
     "operations on it",
     query={k: LIST_QUERY[k] for k in ['limit', 'offset']},
-    response=page_of(WORK_ORDER), errors={404: _NOT_FOUND})
-def machine_work_orders(call, id):
+    response=page_of(WORK_ORDER))
+def machine_work_orders(call, machine):
     """Newest planned first, with their operations on the machine (none
     for a work order without a routing)."""
     pool = Pool()
     Production = pool.get('production')
     Work = pool.get('production.work')
-    _machine_id(id)
     page = paginate(call, Production,
         ['id', 'number', 'product', 'product.rec_name', 'quantity', 'state',
             'planned_start_date'],
-        domain=[('machines', '=', id)],
+        domain=[('machines', '=', machine.id)],
         default_order=[('planned_start_date', 'DESC'), ('id', 'DESC')])
     works = Work.search_read([
             ('production', 'in', [r['id'] for r in page['items']]),
-            ('work_center', '=', id),
+            ('work_center', '=', machine.id),
             ], order=[('sequence', 'ASC'), ('id', 'ASC')],
         fields_names=['id', 'production', 'operation_name', 'status',
             'planned_duration', 'operator', 'operator.rec_name'])
@@ -840,11 +852,11 @@ OPERATION_STOP = define('OperationStop', {
             },
         })
 
-_WO_NOT_FOUND = ("The work order does not exist in the current business "
-    "(not_found)")
+
 _WO_FIELD_NAMES = {'work_center': 'machine_id', 'quantity':
     'quantity_planned', 'bom': 'bom_id', 'routing': 'routing_id',
     'product': 'product_id', 'planned_date': 'planned_end_date',
+    'planned_start_date': 'planned_start_date',
     'assigned_to': 'assigned_to', 'origin': 'sales_order_id'}
 _WO_READ = ['id', 'number', 'work_order_status', 'state', 'sales_order',
     'product',
@@ -853,7 +865,8 @@ _WO_READ = ['id', 'number', 'work_order_status', 'state', 'sales_order',
     'unit', 'unit.symbol', 'unit.digits', 'work_center',
     'work_center.rec_name', 'assigned_to', 'assigned_to.rec_name',
     'planned_start_date', 'planned_date', 'actual_start_time',
-    'actual_end_time', 'priority', 'reject_reason', 'allow_substitutes']
+    'actual_end_time', 'priority', 'reject_reason', 'allow_substitutes',
+    'notes']
 _WO_ORDERS = {'number': 'number', 'planned_start_date': 'planned_start_date',
     'planned_end_date': 'planned_date', 'priority': 'priority', 'id': 'id'}
 _ADMIN_ONLY = ("Only owners, managers and production supervisors may do "
@@ -879,18 +892,6 @@ def _minutes(value):
     if isinstance(value, dt.timedelta):
         value = value.total_seconds()
     return (Decimal(str(value)) / 60).quantize(Decimal('0.01'))
-
-
-def _require_supervisor():
-    # The model's rule (its AccessError answers 403), also for what the API
-    # saves: save() does not check it
-    check_planner()
-
-
-def _require_production():
-    if not user_in_group('production', 'group_production'):
-        raise ApiError(403, 'forbidden',
-            "The caller's role may not run production.")
 
 
 def _work_order_item(row):
@@ -927,123 +928,54 @@ def _work_order_item(row):
 
 
 def _wo_read_fields(cost=False):
-    pool = Pool()
-    Production = pool.get('production')
-    ModelAccess = pool.get('ir.model.access')
+    ModelAccess = Pool().get('ir.model.access')
     fields = list(_WO_READ)
     if ModelAccess.check('sale.sale', 'read', raise_exception=False):
         # Operators see the sales order's id only: sales are not theirs
         fields += ['sales_order.number', 'sales_order.rec_name']
-    # notes: the seed's field, when the model has it; the cost is computed
-    # per work order by Tryton, so only for one
-    return (fields + (['notes'] if 'notes' in Production._fields else [])
-        + (['cost'] if cost else []))
+    # The cost is computed per work order by Tryton, so only for one
+    return fields + (['cost'] if cost else [])
 
 
-def _work_order(id, statuses=None, refusal=None, code='invalid_state'):
-    """The work order id of the current business (404 when invisible), in
-    one of statuses if given (else 409 code saying refusal)"""
-    Production = Pool().get('production')
-    if not Production.search([('id', '=', id)], limit=1):
-        raise ApiError(404, 'not_found',
-            "No such work order in the current business.")
-    production = Production(id)
-    if statuses is not None and production.work_order_status not in statuses:
-        raise ApiError(409, code, "The work order is "
-            f"{production.work_order_status}: {refusal}")
-    return production
-
-
-def _read_work_order(id):
-    Production = Pool().get('production')
-    row, = Production.search_read([('id', '=', id)],
-        fields_names=_wo_read_fields(cost=True))
+def _read_work_order(production):
+    row, = production.__class__.read([production.id],
+        _wo_read_fields(cost=True))
     return _work_order_item(row)
 
 
-def _of_business(model, id, field, domain=None, message=None):
-    "The record id of model in the current business, else 422 on field"
-    Model = Pool().get(model)
-    with Transaction().set_context(active_test=False):
-        records = Model.search([('id', '=', id)] + (domain or []), limit=1)
-    if not records:
-        raise ApiError(422, 'validation_error', message
-            or "No such record in the current business.",
-            {field: message or "is not one of the business"})
-    return records[0]
+WORK_ORDERS = _resource(WO_PATH, 'production', 'work order',
+    _read_work_order)
 
 
-def _positive_quantity(value, field):
-    try:
-        quantity = Decimal(str(value))
-    except ArithmeticError:
-        raise ApiError(422, 'validation_error', f"{field} is not a number.",
-            {field: "must be a decimal number"})
-    if not quantity.is_finite() or quantity <= 0:
+def _positive(value, field):
+    "value as a Decimal greater than zero, else 422 on field"
+    quantity = Decimal(str(value))
+    if quantity <= 0:
         raise ApiError(422, 'validation_error',
             f"{field} must be greater than zero.",
             {field: "must be greater than zero"})
     return quantity
 
 
-def _active_bom(product):
-    "The product's active BOM and its routing (product.production.bom)"
-    for product_bom in product.boms:
-        if getattr(product_bom.bom, 'is_active', True):
-            return product_bom.bom, getattr(product_bom, 'routing', None)
-    return None, None
-
-
-def _wo_values(body, production=None):
-    "Tryton values of the body; production: the one changed, if any"
-    draft = production is None or production.state in {'request', 'draft'}
-    values = {}
-    if 'quantity_planned' in body:
-        values['quantity'] = float(_positive_quantity(
-                body['quantity_planned'], 'quantity_planned'))
-    if body.get('machine_id'):
-        values['work_center'] = _of_business('production.work.center',
-            body['machine_id'], 'machine_id',
-            message="No such machine in the current business.").id
-    elif 'machine_id' in body:
-        values['work_center'] = None
-    if body.get('bom_id'):
-        values['bom'] = _of_business('production.bom', body['bom_id'],
-            'bom_id', message="No such BOM in the current business.").id
-    if body.get('routing_id'):
-        values['routing'] = _of_business('production.routing',
-            body['routing_id'], 'routing_id',
-            message="No such routing in the current business.").id
-    if body.get('assigned_to'):
-        values['assigned_to'] = _of_business('company.employee',
-            body['assigned_to'], 'assigned_to',
-            message="No such employee in the current business.").id
-    elif 'assigned_to' in body:
-        values['assigned_to'] = None
-    for api, name in [('planned_start_date', 'planned_start_date'),
-            ('planned_end_date', 'planned_date'), ('priority', 'priority'),
-            ('allow_substitutes', 'allow_substitutes')]:
-        if api in body:
-            values[name] = body[api]
-    if 'notes' in body and 'notes' in Pool().get('production')._fields:
-        values['notes'] = body['notes']
-    start = values.get('planned_start_date', production
-        and production.planned_start_date)
-    end = values.get('planned_date', production and production.planned_date)
-    if start and end and end < start:
-        raise ApiError(422, 'validation_error',
-            "The planned end is before the planned start.",
-            {'planned_end_date': "must not be before planned_start_date"})
-    if not draft:
-        frozen = [api for api, name in [('quantity_planned', 'quantity'),
-                ('bom_id', 'bom'), ('routing_id', 'routing'),
-                ('planned_start_date', 'planned_start_date'),
-                ('planned_end_date', 'planned_date')] if name in values]
-        if frozen:
-            raise ApiError(409, 'work_order_not_draft',
-                "Only a draft work order changes its quantity, BOM, "
-                "routing or dates.", {f: "is fixed once scheduled"
-                    for f in frozen})
+def _wo_values(body):
+    "Tryton values of the body"
+    values = _values(body, {'quantity_planned': 'quantity',
+            'machine_id': 'work_center', 'bom_id': 'bom',
+            'routing_id': 'routing', 'assigned_to': 'assigned_to',
+            'planned_start_date': 'planned_start_date',
+            'planned_end_date': 'planned_date', 'priority': 'priority',
+            'allow_substitutes': 'allow_substitutes', 'notes': 'notes'}, {
+            'machine_id': ('production.work.center', 'machine'),
+            'bom_id': ('production.bom', 'BOM'),
+            'routing_id': ('production.routing', 'routing'),
+            'assigned_to': ('company.employee', 'employee')})
+    if 'quantity' in values:
+        values['quantity'] = float(_positive(values['quantity'],
+                'quantity_planned'))
+    for name in ['bom', 'routing']:
+        # null keeps them
+        if name in values and not values[name]:
+            del values[name]
     return values
 
 
@@ -1071,26 +1003,20 @@ def list_work_orders(call):
     ?from=..?to= filter; ?order= accepts number, planned_start_date,
     planned_end_date, priority, id. The page is read in one batch of
     queries (no query per work order)."""
-    Production = Pool().get('production')
     query = call.query
-    domain = []
+    domain = _filters(query, {'status': 'work_order_status',
+            'machine_id': 'work_center', 'sales_order_id': 'sales_order',
+            'product_id': 'product', 'priority': 'priority'})
     text = query.pop('q', None)
     if text:
-        domain.append(['OR',
-                ('number', 'ilike', f'%{text}%'),
-                ('product.rec_name', 'ilike', f'%{text}%'),
-                ])
-    for api, name in [('status', 'work_order_status'),
-            ('machine_id', 'work_center'), ('sales_order_id', 'sales_order'),
-            ('product_id', 'product'), ('priority', 'priority')]:
-        if query.get(api):
-            domain.append((name, '=', query[api]))
+        domain.append(['OR', ('number', 'ilike', f'%{text}%'),
+                ('product.rec_name', 'ilike', f'%{text}%')])
     if query.get('from'):
         domain.append(('planned_start_date', '>=', query['from']))
     if query.get('to'):
         domain.append(('planned_start_date', '<=', query['to']))
-    return paginate(call, Production, _wo_read_fields(), domain=domain,
-        orders=_WO_ORDERS, serialize=_work_order_item,
+    return paginate(call, WORK_ORDERS.Model, _wo_read_fields(),
+        domain=domain, orders=_WO_ORDERS, serialize=_work_order_item,
         default_order=[('planned_start_date', 'DESC NULLS FIRST'),
             ('id', 'DESC')])
 
@@ -1111,119 +1037,63 @@ def create_work_order(call):
     pool = Pool()
     Production = pool.get('production')
     SaleLine = pool.get('sale.line')
-    _require_supervisor()
+    Production.check_modification('create', [], external=True)
     body = call.body
     product = _of_business('product.product', body['product_id'],
         'product_id', domain=[('producible', '=', True)],
         message="No such manufactured product in the current business.")
-    values = _wo_values(body)
     warehouse = _warehouse()
-    values.update({
-            'product': product.id,
-            'unit': product.default_uom.id,
-            'warehouse': warehouse.id,
-            'location': warehouse.production_location.id,
-            })
-    if 'bom' not in values:
-        bom, routing = _active_bom(product)
-        if bom:
-            values['bom'] = bom.id
-            if routing and 'routing' not in values:
-                values['routing'] = routing.id
+    production = Production(product=product, warehouse=warehouse,
+        location=warehouse.production_location, **_wo_values(body))
     if body.get('sales_order_id'):
-        lines = SaleLine.search([
-                ('sale', '=', body['sales_order_id']),
-                ('product', '=', product.id),
-                ], limit=1)
+        lines = SaleLine.search([('sale', '=', body['sales_order_id']),
+                ('product', '=', product.id)], limit=1)
         if not lines:
             raise ApiError(422, 'validation_error', "No sales order of "
                 "the business with a line of the product.",
                 {'sales_order_id': "is not a sales order of the business "
                     "with this product"})
-        values['origin'] = str(lines[0])
-    if values.get('routing') and not values.get('work_center'):
-        # As the desk does: the machine of the routing's first step naming
-        # one; Tryton's picks the others' under it or by type
-        values['work_center'] = next((step.work_center.id
-                for step in pool.get('production.routing')(
-                    values['routing']).steps if step.work_center), None)
-        if not values['work_center']:
-            raise ApiError(422, 'validation_error', "The routing names no "
-                "machine: give one.", {'machine_id': "is required with "
-                    "this routing"})
-    today = dt.date.today()
-    values.setdefault('planned_start_date', values.get('planned_date')
-        or today)
-    values.setdefault('planned_date', values['planned_start_date'])
-    if values['planned_date'] < values['planned_start_date']:
-        raise ApiError(422, 'validation_error',
-            "The planned end is before the planned start.",
-            {'planned_end_date': "must not be before planned_start_date"})
-    production, = Production.create([values])
+        production.origin = lines[0]
+    Production.prepare([production])
+    production.save()
     # As sale_supply_production does: the moves of the BOM, with wastage
     Production.set_moves([production])
-    return json_response(_read_work_order(production.id), 201, headers={
-            'Location': f'{call.request.script_root}{WO_PATH}/'
-            f'{production.id}'})
+    return _created(call, WORK_ORDERS, production)
 
 
-@endpoint('GET', f'{WO_PATH}/<int:id>', summary="A work order",
-    response=WORK_ORDER_ITEM, errors={404: _WO_NOT_FOUND})
-def get_work_order(call, id):
-    "With its quantities produced and rejected, dates and cost."
-    return _read_work_order(_work_order(id).id)
+WORK_ORDERS.read("A work order", response=WORK_ORDER_ITEM, module=__name__,
+    description="With its quantities produced and rejected, dates and "
+    "cost.")
 
 
-@endpoint('PUT', f'{WO_PATH}/<int:id>', summary="Change a work order",
+@WORK_ORDERS.route('PUT', summary="Change a work order",
     request=WO_UPDATE, response=WORK_ORDER_ITEM, field_names=_WO_FIELD_NAMES,
-    errors={404: _WO_NOT_FOUND, 403: _ADMIN_ONLY,
+    errors={403: _ADMIN_ONLY,
         409: "Quantities, BOM, routing or dates of a work order no longer "
         "draft (work_order_not_draft, the fields named), or a completed or "
         "cancelled one (work_order_closed)",
         422: "Invalid fields, each named; nothing is changed"})
-def update_work_order(call, id):
+def update_work_order(call, production):
     """Changing the quantity or the BOM of a draft work order recomputes
     its materials."""
-    Production = Pool().get('production')
-    _require_supervisor()
-    production = _work_order(id)
-    if production.state in {'done', 'cancelled'}:
-        raise ApiError(409, 'work_order_closed',
-            f"The work order is {production.work_order_status}.")
-    values = _wo_values(call.body, production)
-    if ('work_center' in values and not values['work_center']
-            and (values.get('routing') or production.routing)):
-        raise ApiError(422, 'validation_error', "A work order with a "
-            "routing needs a machine.", {'machine_id': "is required with "
-                "a routing"})
-    if values:
-        Production.write([production], values)
-        if {'quantity', 'bom'} & set(values):
-            # The planned moves follow, as set_moves saves them (the
-            # production's own, written above with the user's access)
-            production = Production(id)
-            with without_check_access():
-                Pool().get('stock.move').delete(
-                    list(production.inputs) + list(production.outputs))
-            Production.set_moves([Production(id)])
-    return _read_work_order(id)
+    Production = WORK_ORDERS.Model
+    values = _wo_values(call.body)
+    Production.write([production], values)
+    production = Production(production.id)
+    if 'work_center' in values:
+        production.check_work_center()
+    if {'quantity', 'bom'} & set(values):
+        Production.replan([production])
+    return _read_work_order(production)
 
 
-@endpoint('DELETE', f'{WO_PATH}/<int:id>', summary="Delete a work order",
-    status=204, errors={404: _WO_NOT_FOUND, 403: _ADMIN_ONLY,
+@WORK_ORDERS.route('DELETE', summary="Delete a work order", status=204,
+    errors={403: _ADMIN_ONLY,
         409: "Only draft work orders are deleted (work_order_not_draft); "
         "cancel the others"})
-def delete_work_order(call, id):
+def delete_work_order(call, production):
     "Its planned moves and operations go with it."
-    Production = Pool().get('production')
-    _require_supervisor()
-    production = _work_order(id, {'draft'},
-        "only a draft one is deleted.", code='work_order_not_draft')
-    Production.delete([production])
-
-
-def _state_conflict(e):
-    return ApiError(409, 'invalid_state', _message(e))
+    WORK_ORDERS.Model.delete([production])
 
 
 def _message(e):
@@ -1250,23 +1120,19 @@ def _shortage_item(s):
         }
 
 
-@endpoint('POST', f'{WO_PATH}/<int:id>/schedule',
+@WORK_ORDERS.action('schedule', 'schedule', press=False,
     summary="Schedule a work order: reserve its materials",
     response=WORK_ORDER_ITEM,
-    errors={404: _WO_NOT_FOUND, 403: _ADMIN_ONLY,
+    errors={403: _ADMIN_ONLY,
         409: SHORTAGES_DOC + "; or a work order not draft "
         "(invalid_state)"})
-def schedule_work_order(call, id):
+def schedule_work_order(call, production):
     """Numbers the work order and reserves (assigns) every planned material
     in the business's warehouse. When any is short, nothing is reserved
     and the answer lists the shortages with the open purchase orders that
     will bring them."""
-    pool = Pool()
-    Production = pool.get('production')
-    _require_supervisor()
-    production = _work_order(id, {'draft'}, "only a draft one is scheduled.")
     try:
-        Production.schedule([production])
+        WORK_ORDERS.Model.schedule([production])
     except mfg_errors.MaterialShortageError as e:
         shortages = [_shortage_item(s) for s in e.shortages]
         raise ApiError(409, 'material_shortage', _message(e), {
@@ -1274,114 +1140,61 @@ def schedule_work_order(call, id):
                 f"short {s['short']} {s['unit'] or ''}".strip()
                 for i, s in enumerate(shortages)},
             details={'shortages': shortages})
-    except mfg_errors.WorkOrderStateError as e:
-        raise _state_conflict(e)
-    return _read_work_order(id)
+    return _read_work_order(production)
 
 
-@endpoint('POST', f'{WO_PATH}/<int:id>/start', summary="Start a work order",
-    response=WORK_ORDER_ITEM,
-    errors={404: _WO_NOT_FOUND, 403: _OPERATOR_ONLY,
-        409: "The work order is not scheduled (invalid_state)"})
-def start_work_order(call, id):
-    "Its actual start time is now; its materials are consumed as recorded."
-    Production = Pool().get('production')
-    _require_production()
-    production = _work_order(id, {'scheduled'},
-        "only a scheduled one starts.")
-    try:
-        Production.start([production])
-    except mfg_errors.WorkOrderStateError as e:
-        raise _state_conflict(e)
-    return _read_work_order(id)
+WORK_ORDERS.action('start', 'start', summary="Start a work order",
+    response=WORK_ORDER_ITEM, module=__name__,
+    description="Its actual start time is now; its materials are consumed "
+    "as recorded.",
+    errors={403: _OPERATOR_ONLY,
+        409: "The work order is not scheduled (invalid_state)"})(None)
 
 
 def _consumption_in(items, prefix):
-    """The ConsumedMaterial of the request's items, their materials and
-    batches (ids or numbers) read at once in the current business; 422
-    naming prefix(index) + the field"""
-    pool = Pool()
-    Product = pool.get('product.product')
-    Lot = pool.get('stock.lot')
-    company = Transaction().context.get('company', -1)
+    """The ConsumedMaterial of the request's items, their materials read
+    at once in the current business (422 naming prefix(index) + the
+    field); batches given by id or number, found by the model"""
+    Product = Pool().get('product.product')
     materials = {p.id: p for p in Product.search(
             [('id', 'in', list({i['material'] for i in items}))])}
+    lines = []
     for index, item in enumerate(items):
         if item['material'] not in materials:
             raise ApiError(422, 'validation_error',
                 "No such material in the current business.",
                 {prefix(index) + 'material':
                     "is not a material of the business"})
-    batch_ids = [i['batch'] for i in items if isinstance(i.get('batch'), int)]
-    numbers = [i['batch'] for i in items if isinstance(i.get('batch'), str)]
-    by_id, by_number = {}, {}
-    # Operators consume from batches without the stores' access to them:
-    # searched in the current business only, as its record rule does
-    with without_check_access():
-        if batch_ids:
-            by_id = {l.id: l for l in Lot.search([
-                        ('company', '=', company), ('id', 'in', batch_ids)])}
-        if numbers:
-            by_number = {(l.product.id, l.number): l for l in Lot.search([
-                        ('company', '=', company),
-                        ('number', 'in', numbers),
-                        ('product', 'in', list(materials)),
-                        ])}
-    lines = []
-    for index, item in enumerate(items):
-        material, value = materials[item['material']], item.get('batch')
-        batch = None
-        if value is not None:
-            batch = (by_id.get(value) if isinstance(value, int)
-                else by_number.get((material.id, value)))
-            if batch is None:
-                raise ApiError(422, 'unknown_batch',
-                    f"No batch {value!r} of the material in the business.",
-                    {prefix(index) + 'batch':
-                        "is not a batch of the material in the business"})
-        lines.append(ConsumedMaterial(material,
-                _decimal_in(item['quantity'], prefix(index) + 'quantity'),
-                _decimal_in(item.get('wastage_quantity', 0),
-                    prefix(index) + 'wastage_quantity'),
-                batch))
+        lines.append(ConsumedMaterial(materials[item['material']],
+                Decimal(str(item['quantity'])),
+                Decimal(str(item.get('wastage_quantity', 0))),
+                item.get('batch')))
     return lines
 
 
-def _consume(id, body, items, prefix):
-    """Consume items on the work order id (all or nothing); returns the
+def _consume(production, body, items, prefix):
+    """Consume items on the work order (all or nothing); returns the
     lines consumed and the materials after"""
-    pool = Pool()
-    Production = pool.get('production')
-    _require_production()
-    production = _work_order(id, {'in_progress'},
-        "materials are consumed while it is in progress.")
+    Production = WORK_ORDERS.Model
     # Locked before reading them: Tryton restarts the transaction to take
     # the lock, and everything read before would be read twice
-    pool.get('product.product').lock(sorted({i['material'] for i in items}))
+    Pool().get('product.product').lock(
+        sorted({i['material'] for i in items}))
     lines = _consumption_in(items, prefix)
-    if body.get('allow_substitute'):
-        # For this consumption only (not saved unless the model saves it)
-        production.allow_substitutes = True
     try:
-        production.consume_materials(lines)
-    except mfg_errors.ConsumptionError as e:
-        raise ApiError(422, 'invalid_consumption', _message(e),
-            {prefix(e.line) + e.field: _message(e)})
-    except mfg_errors.BatchExhaustedError as e:
-        raise ApiError(409, 'batch_exhausted', _message(e),
-            {prefix(e.line) + e.field: _message(e)})
-    except mfg_errors.WorkOrderStateError as e:
-        raise _state_conflict(e)
-    with without_check_access():
-        consumed = [{
-                'material': {'id': l.material.id,
-                    'name': l.material.rec_name},
-                'batch': ({'id': l.batch.id, 'name': l.batch.number}
-                    if l.batch else None),
-                'quantity': _dec(l.quantity),
-                'wastage_quantity': _dec(l.wastage_quantity),
-                } for l in lines]
-    return consumed, _consumption(Production(id))
+        batches = Production.consume([production], lines,
+            allow_substitutes=body.get('allow_substitute'))
+    except (mfg_errors.ConsumptionError,
+            mfg_errors.BatchExhaustedError) as e:
+        raise ApiError(e.http_status, e.code, _message(e),
+            {prefix(e.line or 0) + e.field: _message(e)})
+    consumed = [{
+            'material': _named(l.material),
+            'batch': batch,
+            'quantity': _dec(l.quantity),
+            'wastage_quantity': _dec(l.wastage_quantity),
+            } for l, batch in zip(lines, batches)]
+    return consumed, _consumption(Production(production.id))
 
 
 def _consumption(production):
@@ -1397,7 +1210,7 @@ def _consumption(production):
             } for r in rows]
 
 
-_CONSUME_ERRORS = {404: _WO_NOT_FOUND, 403: _OPERATOR_ONLY,
+_CONSUME_ERRORS = {403: _OPERATOR_ONLY,
     409: "The batch (or the warehouse) holds less than asked "
     "(batch_exhausted), or the work order is not in progress "
     "(invalid_state); nothing is consumed",
@@ -1407,21 +1220,20 @@ _CONSUME_ERRORS = {404: _WO_NOT_FOUND, 403: _OPERATOR_ONLY,
     "business, a material of another business; nothing is consumed"}
 
 
-@endpoint('POST', f'{WO_PATH}/<int:id>/consume-material',
+@WORK_ORDERS.action('consume-material', 'consume', press=False,
     summary="Record the consumption of a material from a batch",
     request=CONSUME, response=CONSUMED, status=201, errors=_CONSUME_ERRORS)
-def consume_material(call, id):
+def consume_material(call, production):
     """The quantity and the wastage leave the business's stock from the
     batch into production; callable several times per material. Safe
     under concurrency: the material is locked, so simultaneous
     consumptions never take more than the batch holds."""
-    (line,), materials = _consume(id, call.body, [call.body],
+    (line,), materials = _consume(production, call.body, [call.body],
         lambda index: '')
-    return json_response({'work_order_id': id, **line,
-            'materials': materials}, 201)
+    return {'work_order_id': production.id, **line, 'materials': materials}
 
 
-@endpoint('POST', f'{WO_PATH}/<int:id>/consume-materials',
+@WORK_ORDERS.action('consume-materials', 'consume', press=False,
     summary="Record the consumption of many materials at once",
     request=CONSUME_LINES, response=CONSUMED_LINES, status=201,
     errors={**_CONSUME_ERRORS,
@@ -1431,27 +1243,19 @@ def consume_material(call, id):
         "consumed",
         422: "Invalid fields, each named lines.N.<field> in error.fields "
         "(as for consume-material); nothing is consumed"})
-def consume_materials(call, id):
+def consume_materials(call, production):
     """A whole issue of materials to the work order (a stock entry of many
     lines) in one transaction: all lines are consumed or none. Lines of
     the same material or batch add up against what it holds."""
-    lines, materials = _consume(id, call.body, call.body['lines'],
+    lines, materials = _consume(production, call.body, call.body['lines'],
         lambda index: f'lines.{index}.')
-    return json_response({'work_order_id': id, 'lines': lines,
-            'materials': materials}, 201)
+    return {'work_order_id': production.id, 'lines': lines,
+        'materials': materials}
 
 
-def _decimal_in(value, field):
-    try:
-        return Decimal(str(value))
-    except ArithmeticError:
-        raise ApiError(422, 'validation_error', f"{field} is not a number.",
-            {field: "must be a decimal number"})
-
-
-@endpoint('POST', f'{WO_PATH}/<int:id>/complete',
+@WORK_ORDERS.action('complete', 'complete', press=False,
     summary="Complete a work order", request=COMPLETE, response=COMPLETED,
-    errors={404: _WO_NOT_FOUND, 403: _OPERATOR_ONLY,
+    errors={403: _OPERATOR_ONLY,
         409: "The work order is not scheduled or in progress "
         "(invalid_state), or an operation is not finished "
         "(operations_not_finished)",
@@ -1459,47 +1263,21 @@ def _decimal_in(value, field):
         "not above zero, produced + rejected beyond the quantity planned "
         "and the business's tolerance, reject_reason missing for rejects; "
         "nothing is changed"})
-def complete_work_order(call, id):
+def complete_work_order(call, production):
     """The good quantity goes into the warehouse under a new output batch
     (its cost = materials consumed at cost + machine hours × hourly rate +
     operator time); the rejected quantity into the scrap location with its
     reason; unconsumed planned materials are released."""
-    pool = Pool()
-    Production = pool.get('production')
-    _require_production()
+    Production = WORK_ORDERS.Model
     body = call.body
-    production = _work_order(id, {'scheduled', 'in_progress'},
-        "only one in progress is completed.")
-    unfinished = [w.rec_name for w in production.works
-        if w.state not in {'finished', 'done'}]
-    if unfinished:
-        # Tryton's production_work completes only with every operation done
-        message = ("Complete the operations first: "
-            f"{', '.join(unfinished)}.")
-        raise ApiError(409, 'operations_not_finished', message,
-            {'operations': message})
-    produced = _decimal_in(body['quantity_produced'], 'quantity_produced')
-    rejected = _decimal_in(body.get('quantity_rejected', 0),
-        'quantity_rejected')
-    try:
-        production.complete(produced, quantity_rejected=rejected,
-            reject_reason=body.get('reject_reason'),
-            batch_number=body.get('batch_number'))
-    except mfg_errors.CompletionError as e:
-        raise ApiError(422, 'invalid_completion', _message(e),
-            {e.field: _message(e)})
-    except mfg_errors.WorkOrderStateError as e:
-        raise _state_conflict(e)
-    production = Production(id)
-    scrap = {production.warehouse.lost_found_location} | set(
-        getattr(production.warehouse, 'waste_locations', None) or [])
-    good = [m for m in production.outputs
-        if m.state == 'done' and m.product == production.product
-        and m.to_location not in scrap]
-    lot = next((m.lot for m in good if m.lot), None)
-    unit_cost = next((m.unit_price for m in good
-            if m.unit_price is not None), None)
-    item = _read_work_order(id)
+    Production.complete([production],
+        Decimal(str(body['quantity_produced'])),
+        quantity_rejected=Decimal(str(body.get('quantity_rejected', 0))),
+        reject_reason=body.get('reject_reason'),
+        batch_number=body.get('batch_number'))
+    production = Production(production.id)
+    lot, unit_cost = production.output_batch()
+    item = _read_work_order(production)
     return {
         'work_order': item,
         'output_batch': ({'id': lot.id, 'name': lot.number}
@@ -1511,33 +1289,23 @@ def complete_work_order(call, id):
         }
 
 
-@endpoint('POST', f'{WO_PATH}/<int:id>/cancel',
-    summary="Cancel a work order", response=WORK_ORDER_ITEM,
-    errors={404: _WO_NOT_FOUND, 403: _ADMIN_ONLY,
+WORK_ORDERS.action('cancel', 'cancel', summary="Cancel a work order",
+    response=WORK_ORDER_ITEM, module=__name__,
+    description="Its reservations are released; what was consumed stays "
+    "consumed.",
+    errors={403: _ADMIN_ONLY,
         409: "The work order is completed or already cancelled "
-        "(invalid_state)"})
-def cancel_work_order(call, id):
-    "Its reservations are released; what was consumed stays consumed."
-    Production = Pool().get('production')
-    _require_supervisor()
-    production = _work_order(id, {'draft', 'scheduled', 'in_progress'},
-        "it cannot be cancelled.")
-    try:
-        Production.cancel([production])
-    except mfg_errors.WorkOrderStateError as e:
-        raise _state_conflict(e)
-    return _read_work_order(id)
+        "(invalid_state)"})(None)
 
 
-@endpoint('GET', f'{WO_PATH}/<int:id>/materials',
-    summary="The material consumption of a work order", response=MATERIALS,
-    errors={404: _WO_NOT_FOUND})
-def work_order_materials(call, id):
+@WORK_ORDERS.route('GET', '/materials',
+    summary="The material consumption of a work order", response=MATERIALS)
+def work_order_materials(call, production):
     """Per material: planned (BOM quantity with wastage, scaled), actual,
     wastage and the batches consumed from — derived from the work order's
     stock moves in one query."""
-    return {'work_order_id': id,
-        'items': _consumption(_work_order(id))}
+    return {'work_order_id': production.id,
+        'items': _consumption(production)}
 
 
 # Operations -----------------------------------------------------------------
@@ -1545,8 +1313,6 @@ def work_order_materials(call, id):
 _OP_READ = ['id', 'production', 'operation_name', 'sequence', 'work_center',
     'work_center.rec_name', 'operator', 'operator.rec_name', 'status',
     'active_cycles', 'planned_duration', 'actual_duration']
-_OP_NOT_FOUND = ("The work order or its operation does not exist in the "
-    "current business (not_found)")
 
 
 def _operation_item(row):
@@ -1564,173 +1330,95 @@ def _operation_item(row):
         }
 
 
-@endpoint('GET', f'{WO_PATH}/<int:id>/operations',
-    summary="The operations of a work order", response=OPERATIONS,
-    errors={404: _WO_NOT_FOUND})
-def work_order_operations(call, id):
+@WORK_ORDERS.route('GET', '/operations',
+    summary="The operations of a work order", response=OPERATIONS)
+def work_order_operations(call, production):
     """In sequence, each with its machine, operator, status, planned and
     actual minutes (from the work cycles)."""
     Work = Pool().get('production.work')
-    _work_order(id)
-    rows = Work.search_read([('production', '=', id)],
+    rows = Work.search_read([('production', '=', production.id)],
         order=[('sequence', 'ASC NULLS LAST'), ('id', 'ASC')],
         fields_names=_OP_READ)
-    return {'work_order_id': id, 'items': [_operation_item(r) for r in rows]}
+    return {'work_order_id': production.id,
+        'items': [_operation_item(r) for r in rows]}
 
 
-def _operation(id, operation_id):
-    Work = Pool().get('production.work')
-    _work_order(id)
-    works = Work.search([('id', '=', operation_id),
-            ('production', '=', id)], limit=1)
-    if not works:
-        raise ApiError(404, 'not_found',
-            "No such operation of the work order in the current business.")
-    return works[0]
-
-
-def _read_operation(operation_id):
-    Work = Pool().get('production.work')
-    row, = Work.search_read([('id', '=', operation_id)],
-        fields_names=_OP_READ)
+def _read_operation(work):
+    row, = work.__class__.read([work.id], _OP_READ)
     return _operation_item(row)
 
 
-def _conflict(e):
-    "409 naming the operation running on the machine or by the operator"
-    running = getattr(e, 'running', None)
-    return ApiError(409, 'operation_conflict', _message(e),
-        {'running_operation': running.rec_name if running else
-            _message(e)},
-        details={'running_operation': {'id': running.id,
-                'name': running.rec_name} if running else None})
+def operation_action(name, summary, errors, request):
+    "An action on an operation of a work order: the button name of works"
+    return record_action(WORK_ORDERS, 'operations', 'operation_id',
+        'production.work', 'production', 'operation', name, name,
+        summary=summary, request=request, response=OPERATION,
+        errors={403: _OPERATOR_ONLY, **errors})
 
 
-def _completed(work):
-    "Completed, not paused (a paused one has all its cycles done too)"
-    return bool(getattr(work, 'completed', False)) or work.state == 'done'
-
-
-_OP_ERRORS = {404: _OP_NOT_FOUND, 403: _OPERATOR_ONLY}
-
-
-@endpoint('POST', f'{WO_PATH}/<int:id>/operations/<int:operation_id>/start',
-    summary="Start (or resume) an operation", request=OPERATION_START,
-    response=OPERATION, errors={**_OP_ERRORS,
-        409: "The machine or the operator already runs another operation "
-        "(operation_conflict: error.fields.running_operation and "
-        "error.details.running_operation name it), the operation runs "
-        "already (operation_running) or is completed, or the work order "
-        "is not in progress (invalid_state); nothing is started",
-        422: "operator_id is not an employee of the business"})
-def start_operation(call, id, operation_id):
-    """A work cycle starts now on the operation's machine. A machine runs
-    one operation at a time and an operator one at a time."""
-    _require_production()
-    return _run_operation(call, id, operation_id, resume=False)
-
-
-@endpoint('POST', f'{WO_PATH}/<int:id>/operations/<int:operation_id>/resume',
-    summary="Resume a paused operation", request=OPERATION_START,
-    response=OPERATION, errors={**_OP_ERRORS,
-        409: "As start; and an operation never started is started, not "
-        "resumed (operation_not_started)",
-        422: "operator_id is not an employee of the business"})
-def resume_operation(call, id, operation_id):
-    "A new work cycle of the operation starts now."
-    _require_production()
-    return _run_operation(call, id, operation_id, resume=True)
-
-
-def _run_operation(call, id, operation_id, resume):
-    pool = Pool()
-    Cycle = pool.get('production.work.cycle')
-    work = _operation(id, operation_id)
-    if work.production.state != 'running':
-        raise ApiError(409, 'invalid_state', "The work order is "
-            f"{work.production.work_order_status}: start it first.")
-    if work.active_cycles:
-        raise ApiError(409, 'operation_running',
-            f"{work.rec_name} runs already.")
-    if _completed(work):
-        raise ApiError(409, 'operation_completed',
-            f"{work.rec_name} is completed.")
-    if resume and not work.cycles:
-        raise ApiError(409, 'operation_not_started',
-            f"{work.rec_name} has not started: start it.")
+def _run(call, work, button):
+    "Start or resume the operation work as button, run by operator_id"
     operator = None
     if call.body.get('operator_id'):
         operator = _of_business('company.employee', call.body['operator_id'],
             'operator_id', message="No such employee in the business.")
-    if operator and not work.operator:
-        # Who runs it is the operation's operator from now on
-        pool.get('production.work').write([work], {'operator': operator.id})
-    cycle = Cycle(work=work)
-    if operator:
-        cycle.operator = operator
     try:
-        Cycle.save([cycle])
-        Cycle.run([cycle])
+        getattr(work.__class__, button)([work], operator=operator)
     except mfg_errors.OperationConflictError as e:
-        raise _conflict(e)
-    return _read_operation(work.id)
+        # 409 naming the operation running on the machine or by the
+        # operator
+        running = e.running
+        raise ApiError(409, 'operation_conflict', _message(e),
+            {'running_operation': running.rec_name if running
+                else _message(e)},
+            details={'running_operation': _named(running)})
+    return _read_operation(work)
 
 
-def _stop_operation(call, id, operation_id, complete):
-    pool = Pool()
-    Work = pool.get('production.work')
-    Cycle = pool.get('production.work.cycle')
-    work = _operation(id, operation_id)
-    running = list(work.active_cycles)
-    if not running and not (complete and work.cycles):
-        raise ApiError(409, 'operation_not_running',
-            f"{work.rec_name} is not running.")
-    quantity = call.body.get('quantity')
-    if quantity is not None:
-        quantity = _decimal_in(quantity, 'quantity')
-        if quantity < 0:
-            raise ApiError(422, 'validation_error',
-                "quantity must not be negative.",
-                {'quantity': "must be 0 or more"})
-    if running:
-        for cycle in running:
-            if quantity is not None:
-                cycle.quantity = float(quantity)
-            elif not complete:
-                # A pause processed nothing unless told
-                cycle.quantity = 0
-        Cycle.save(running)
-    method = getattr(Work, 'complete' if complete else 'pause', None)
-    if method is not None:
-        method([work])
-    elif running:
-        Cycle.do(running)
-    return _read_operation(work.id)
+_STARTS = ("The machine or the operator already runs another operation "
+    "(operation_conflict: error.fields.running_operation and "
+    "error.details.running_operation name it), the operation runs "
+    "already (operation_running) or is completed (operation_completed), or "
+    "the work order is not in progress (invalid_state); nothing is started")
 
 
-@endpoint('POST', f'{WO_PATH}/<int:id>/operations/<int:operation_id>/pause',
-    summary="Pause a running operation", request=OPERATION_STOP,
-    response=OPERATION, errors={**_OP_ERRORS,
-        409: "The operation is not running (operation_not_running)",
-        422: "quantity is negative"})
-def pause_operation(call, id, operation_id):
+@operation_action('start', "Start (or resume) an operation",
+    {409: _STARTS, 422: "operator_id is not an employee of the business"},
+    OPERATION_START)
+def start_operation(call, work):
+    """A work cycle starts now on the operation's machine. A machine runs
+    one operation at a time and an operator one at a time."""
+    return _run(call, work, 'start')
+
+
+@operation_action('resume', "Resume a paused operation",
+    {409: "As start; and an operation never started is started, not "
+        "resumed (operation_not_started)",
+        422: "operator_id is not an employee of the business"},
+    OPERATION_START)
+def resume_operation(call, work):
+    "A new work cycle of the operation starts now."
+    return _run(call, work, 'resume')
+
+
+@operation_action('pause', "Pause a running operation",
+    {409: "The operation is not running (operation_not_running)",
+        422: "quantity is negative"}, OPERATION_STOP)
+def pause_operation(call, work):
     """Its running work cycle ends now (its time counts in the actual
     duration); resume starts another."""
-    _require_production()
-    return _stop_operation(call, id, operation_id, complete=False)
+    work.__class__.pause([work], call.body.get('quantity'))
+    return _read_operation(work)
 
 
-@endpoint('POST',
-    f'{WO_PATH}/<int:id>/operations/<int:operation_id>/complete',
-    summary="Complete an operation", request=OPERATION_STOP,
-    response=OPERATION, errors={**_OP_ERRORS,
-        409: "The operation never started (operation_not_running)",
-        422: "quantity is negative"})
-def complete_operation(call, id, operation_id):
+@operation_action('complete', "Complete an operation",
+    {409: "The operation never started (operation_not_running)",
+        422: "quantity is negative"}, OPERATION_STOP)
+def complete_operation(call, work):
     """Its running work cycle ends now with the quantity processed (default:
     what remains of the work order); the operation is completed."""
-    _require_production()
-    return _stop_operation(call, id, operation_id, complete=True)
+    work.__class__.complete([work], call.body.get('quantity'))
+    return _read_operation(work)
 
 
 # BOMs and routings ----------------------------------------------------------
@@ -1853,9 +1541,7 @@ ROUTING_ITEM = define('Routing', record({
                         'setup_minutes': NULLABLE_DECIMAL,
                         })},
             }))
-_BOM_NOT_FOUND = "The BOM does not exist in the current business (not_found)"
-_ROUTING_NOT_FOUND = ("The routing does not exist in the current business "
-    "(not_found)")
+
 _BOM_ERRORS = {
     403: "Only owners, managers and production supervisors change BOMs "
     "(forbidden)",
@@ -1868,23 +1554,8 @@ _ROUTING_FIELD_NAMES = {'steps': 'operations', 'work_center': 'machine_id',
     'boms': 'bom_id'}
 
 
-def _named(record):
-    return {'id': record.id, 'name': record.rec_name} if record else None
-
-
-def _may(model, mode):
-    "403 (before any 422 of the handler) unless the caller may mode model"
-    Pool().get('ir.model.access').check(model, mode)
-
-
 def _bom_item(bom):
-    pool = Pool()
-    Production = pool.get('production')
     output = bom.outputs[0] if bom.outputs else None
-    with without_check_access():
-        used = bool(Production.search([
-                    ('bom', '=', bom.id), ('state', '!=', 'cancelled'),
-                    ], limit=1))
     return {
         'id': bom.id,
         'name': bom.name,
@@ -1893,7 +1564,7 @@ def _bom_item(bom):
         'active': bool(bom.active),
         'quantity': _dec(output.quantity if output else 0),
         'unit': output.unit.symbol if output else None,
-        'used': used,
+        'used': bom.is_used(),
         'lines': [{
                 'id': i.id,
                 'material': _named(i.product),
@@ -1906,19 +1577,13 @@ def _bom_item(bom):
         }
 
 
-def _bom(id):
-    "The BOM id of the current business, active or not (404 otherwise)"
-    BOM = Pool().get('production.bom')
-    with Transaction().set_context(active_test=False):
-        if not BOM.search([('id', '=', id)], limit=1):
-            raise ApiError(404, 'not_found',
-                "No such BOM in the current business.")
-        return BOM(id)
+BOMS = _resource(BOM_PATH, 'production.bom', 'BOM', _bom_item)
 
 
-def _read_bom(id):
-    with Transaction().set_context(active_test=False):
-        return _bom_item(_bom(id))
+def _product_made(body):
+    return _of_business('product.product', body['product_id'],
+        'product_id', domain=[('producible', '=', True)],
+        message="No such manufactured product in the current business.")
 
 
 def _bom_lines(lines, product):
@@ -1937,17 +1602,13 @@ def _bom_lines(lines, product):
                 category=material.default_uom.category)
         values.append({
                 'product': material.id,
-                'quantity': float(_positive_quantity(line['quantity'],
+                'quantity': float(_positive(line['quantity'],
                         f'lines.{i}.quantity')),
                 'unit': unit.id,
                 'wastage_percent': Decimal(str(
                         line.get('wastage_percent') or 0)),
                 })
     return values
-
-
-def _bom_conflict(e):
-    return ApiError(409, 'bom_in_use', _message(e))
 
 
 BOM_LIST_QUERY = {
@@ -1965,13 +1626,9 @@ def list_boms(call):
     """Every version, newest first per product unless ?active= says;
     ?product_id= filters; ?q= searches the name; ?order= accepts name,
     version, id."""
-    BOM = Pool().get('production.bom')
-    query = call.query
-    domain = []
-    if query.get('product_id'):
-        domain.append(('outputs.product', '=', query['product_id']))
-    if 'active' in query:
-        domain.append(('active', '=', query['active']))
+    BOM = BOMS.Model
+    domain = _filters(call.query, {'product_id': 'outputs.product',
+            'active': 'active'})
     with Transaction().set_context(active_test=False):
         page = paginate(call, BOM, ['id'], domain=domain,
             orders={'name': 'name', 'version': 'version', 'id': 'id'},
@@ -1994,53 +1651,36 @@ def create_bom(call):
     """The next version of the product's BOMs; the first one is active
     (the product's BOM, used by its work orders and sales), later ones
     inactive until activated."""
-    pool = Pool()
-    BOM = pool.get('production.bom')
-    _may('production.bom', 'create')
+    BOM = BOMS.Model
+    Pool().get('ir.model.access').check('production.bom', 'create')
     body = call.body
-    product = _of_business('product.product', body['product_id'],
-        'product_id', domain=[('producible', '=', True)],
-        message="No such manufactured product in the current business.")
-    quantity = _positive_quantity(body.get('quantity', 1), 'quantity')
-    inputs = _bom_lines(body['lines'], product)
-    first = not any(b.active for b in BOM.versions([product]))
-    bom, = BOM.create([{
-                'name': body.get('name') or product.name,
-                'version': BOM.next_version([product]),
-                'active': first,
-                'inputs': [('create', inputs)],
-                'outputs': [('create', [{
-                                'product': product.id,
-                                'quantity': float(quantity),
-                                'unit': product.default_uom.id,
-                                }])],
-                }])
-    if first:
-        BOM.use_in_products([bom])
-    return json_response(_read_bom(bom.id), 201, headers={
-            'Location': f'{call.request.script_root}{BOM_PATH}/{bom.id}'})
+    product = _product_made(body)
+    quantity = _positive(body.get('quantity', 1), 'quantity')
+    bom, = BOM.create_version(product, body.get('name'), quantity,
+        _bom_lines(body['lines'], product))
+    with Transaction().set_context(active_test=False):
+        return _created(call, BOMS, bom)
 
 
 @endpoint('GET', f'{BOM_PATH}/<int:id>', summary="A BOM", response=BOM_ITEM,
-    errors={404: _BOM_NOT_FOUND})
+    errors={404: BOMS.not_found})
 def get_bom(call, id):
     "Active or not, with its lines and routings."
-    return _read_bom(id)
+    with Transaction().set_context(active_test=False):
+        return _bom_item(BOMS.get(id))
 
 
-@endpoint('PUT', f'{BOM_PATH}/<int:id>', summary="Change a BOM",
-    request=BOM_UPDATE, response=BOM_ITEM, field_names=_BOM_FIELD_NAMES,
-    errors={404: _BOM_NOT_FOUND, **_BOM_ERRORS,
+@BOMS.route('PUT', summary="Change a BOM", request=BOM_UPDATE,
+    response=BOM_ITEM, field_names=_BOM_FIELD_NAMES,
+    errors={**_BOM_ERRORS,
         409: "The BOM is used by a work order: its quantity and lines are "
         "kept (bom_in_use), make a new version; nothing is changed"})
-def update_bom(call, id):
+def update_bom(call, bom):
     "The name always; the quantity and lines while no work order uses it."
-    pool = Pool()
-    BOM = pool.get('production.bom')
+    BOM = BOMS.Model
     body = call.body
     with Transaction().set_context(active_test=False):
-        bom = _bom(id)
-        _may('production.bom', 'write')
+        Pool().get('ir.model.access').check('production.bom', 'write')
         output = bom.outputs[0] if bom.outputs else None
         values = {}
         if body.get('name'):
@@ -2053,52 +1693,39 @@ def update_bom(call, id):
                 ]
         if 'quantity' in body and output:
             values['outputs'] = [('write', [output.id], {
-                        'quantity': float(_positive_quantity(
-                                body['quantity'], 'quantity')),
-                        })]
+                        'quantity': float(_positive(body['quantity'],
+                                'quantity'))})]
         if values:
-            try:
-                BOM.write([bom], values)
-            except mfg_errors.BOMUsedError as e:
-                raise _bom_conflict(e)
-    return _read_bom(id)
+            BOM.write([bom], values)
+        return _bom_item(BOM(bom.id))
 
 
-@endpoint('POST', f'{BOM_PATH}/<int:id>/new-version',
+@BOMS.action('new-version', 'new_version',
     summary="Copy a BOM as the next version of its product",
-    response=BOM_ITEM, status=201,
-    errors={404: _BOM_NOT_FOUND, 403: _BOM_ERRORS[403]})
-def new_bom_version(call, id):
+    response=BOM_ITEM, status=201, errors={403: _BOM_ERRORS[403]})
+def new_bom_version(call, bom):
     """The copy (lines, output and routings) is the next version, inactive:
     change it, then activate it."""
-    BOM = Pool().get('production.bom')
+    BOM = BOMS.Model
     with Transaction().set_context(active_test=False):
-        bom = _bom(id)
-        _may('production.bom', 'create')
-        copy, = BOM.copy_versions([bom])
-    return json_response(_read_bom(copy.id), 201, headers={
-            'Location': f'{call.request.script_root}{BOM_PATH}/{copy.id}'})
+        copy = max(BOM.versions(bom.made_products()),
+            key=lambda b: (b.version or 0, b.id))
+        return _created(call, BOMS, copy)
 
 
-@endpoint('POST', f'{BOM_PATH}/<int:id>/activate',
+@BOMS.action('activate', 'activate',
     summary="Make a BOM the active one of its product",
-    response=BOM_ITEM, errors={404: _BOM_NOT_FOUND, 403: _BOM_ERRORS[403]})
-def activate_bom(call, id):
+    response=BOM_ITEM, errors={403: _BOM_ERRORS[403]})
+def activate_bom(call, bom):
     """The product's other versions are deactivated and the product (its
     sales and new work orders) uses this one, with its routing. Work
     orders already made keep their BOM."""
-    BOM = Pool().get('production.bom')
     with Transaction().set_context(active_test=False):
-        bom = _bom(id)
-        _may('production.bom', 'write')
-        if not bom.active:
-            BOM.activate([bom])
-    return _read_bom(id)
+        return _bom_item(BOMS.Model(bom.id))
 
 
 def _routing_item(routing):
-    pool = Pool()
-    ProductBom = pool.get('product.product-production.bom')
+    ProductBom = Pool().get('product.product-production.bom')
     rows = ProductBom.search([('routing', '=', routing.id)],
         order=[('id', 'ASC')])
     products = []
@@ -2122,21 +1749,15 @@ def _routing_item(routing):
         }
 
 
-def _routing(id):
-    Routing = Pool().get('production.routing')
-    with Transaction().set_context(active_test=False):
-        if not Routing.search([('id', '=', id)], limit=1):
-            raise ApiError(404, 'not_found',
-                "No such routing in the current business.")
-    return Routing(id)
+ROUTINGS = _resource(ROUTING_PATH, 'production.routing', 'routing',
+    _routing_item)
 
 
 def _operations(operations):
     """Tryton values of the routing steps of the request's operations: the
     business's routing operation of the name and machine type (made when
     missing)"""
-    pool = Pool()
-    Operation = pool.get('production.routing.operation')
+    Operation = Pool().get('production.routing.operation')
     steps = []
     for i, op in enumerate(operations):
         machine = machine_type = None
@@ -2152,40 +1773,25 @@ def _operations(operations):
             raise ApiError(422, 'validation_error', "The machine is not of "
                 "the machine type.", {f'operations.{i}.machine_id':
                     "is not of machine_type_id"})
-        if machine and not machine_type:
-            machine_type = machine.category
-        found = Operation.search([
-                ('name', '=', op['name']),
-                ('work_center_category', '=',
-                    machine_type.id if machine_type else None),
-                ], limit=1)
-        if found:
-            operation, = found
-        else:
-            operation, = Operation.create([{'name': op['name'],
-                        'work_center_category': machine_type.id
-                        if machine_type else None}])
+        operation = Operation.get_or_create(op['name'],
+            machine_type or (machine.category if machine else None))
         steps.append({
                 'sequence': op['sequence'] if op.get('sequence') is not None
                 else i + 1,
                 'operation': operation.id,
                 'work_center': machine.id if machine else None,
-                'minutes_per_unit': Decimal(str(op['minutes_per_unit']))
-                if op.get('minutes_per_unit') is not None else None,
-                'setup_minutes': Decimal(str(op['setup_minutes']))
-                if op.get('setup_minutes') is not None else None,
+                **{k: Decimal(str(op[k])) if op.get(k) is not None else None
+                    for k in ['minutes_per_unit', 'setup_minutes']},
                 })
     return steps
 
 
 def _routing_target(body):
     """(product, BOM) the routing is for: the BOM given (making the product
-    if both are given), else the product's active BOM"""
+    if both are given), else the product's BOM in use"""
     product = bom = None
     if body.get('product_id'):
-        product = _of_business('product.product', body['product_id'],
-            'product_id', domain=[('producible', '=', True)],
-            message="No such manufactured product in the current business.")
+        product = _product_made(body)
     if body.get('bom_id'):
         bom = _of_business('production.bom', body['bom_id'], 'bom_id',
             message="No such BOM in the current business.")
@@ -2193,7 +1799,7 @@ def _routing_target(body):
             raise ApiError(422, 'validation_error', "The BOM does not make "
                 "the product.", {'bom_id': "does not make product_id"})
     elif product:
-        bom, _ = _active_bom(product)
+        bom = product.production_bom.bom if product.production_bom else None
         if not bom:
             raise ApiError(422, 'validation_error', "The product has no "
                 "BOM: create one first (or give bom_id).",
@@ -2203,9 +1809,8 @@ def _routing_target(body):
 
 def _use_routing(routing, product, bom):
     "The routing given for the product: the product uses it with the BOM"
-    Product = Pool().get('product.product')
     if product and bom and bom.active:
-        Product.put_bom_first([product], bom, routing)
+        Pool().get('product.product').put_bom_first([product], bom, routing)
 
 
 ROUTING_LIST_QUERY = {
@@ -2227,13 +1832,9 @@ _ROUTING_ERRORS = {
     query=ROUTING_LIST_QUERY, response=page_of(ROUTING_ITEM))
 def list_routings(call):
     "?q= searches the name; ?product_id= and ?bom_id= filter."
-    Routing = Pool().get('production.routing')
-    query = call.query
-    domain = []
-    if query.get('product_id'):
-        domain.append(('boms.outputs.product', '=', query['product_id']))
-    if query.get('bom_id'):
-        domain.append(('boms', '=', query['bom_id']))
+    Routing = ROUTINGS.Model
+    domain = _filters(call.query, {'product_id': 'boms.outputs.product',
+            'bom_id': 'boms'})
     with Transaction().set_context(active_test=False):
         page = paginate(call, Routing, ['id'], domain=domain,
             orders={'name': 'name', 'id': 'id'}, search='name',
@@ -2251,40 +1852,32 @@ def create_routing(call):
     type or on the work order's machine. For a product (or a BOM): linked
     to the BOM, and the product's routing when given for the product (or
     when the product has none)."""
-    Routing = Pool().get('production.routing')
-    _may('production.routing', 'create')
-    body = call.body
-    product, bom = _routing_target(body)
-    steps = _operations(body['operations'])
+    Routing = ROUTINGS.Model
+    Pool().get('ir.model.access').check('production.routing', 'create')
+    product, bom = _routing_target(call.body)
+    steps = _operations(call.body['operations'])
     routing, = Routing.create([{
-                'name': body['name'],
+                'name': call.body['name'],
                 'boms': [('add', [bom.id])] if bom else [],
                 'steps': [('create', steps)],
                 }])
     _use_routing(routing, product, bom)
-    return json_response(_routing_item(Routing(routing.id)), 201, headers={
-            'Location': f'{call.request.script_root}{ROUTING_PATH}/'
-            f'{routing.id}'})
+    return _created(call, ROUTINGS, routing)
 
 
-@endpoint('GET', f'{ROUTING_PATH}/<int:id>', summary="A routing",
-    response=ROUTING_ITEM, errors={404: _ROUTING_NOT_FOUND})
-def get_routing(call, id):
-    "With its operations, BOMs and the products made with it."
-    return _routing_item(_routing(id))
+ROUTINGS.read("A routing", response=ROUTING_ITEM, module=__name__,
+    description="With its operations, BOMs and the products made with it.")
 
 
-@endpoint('PUT', f'{ROUTING_PATH}/<int:id>', summary="Change a routing",
-    request=ROUTING_UPDATE, response=ROUTING_ITEM,
-    field_names=_ROUTING_FIELD_NAMES,
-    errors={404: _ROUTING_NOT_FOUND, **_ROUTING_ERRORS})
-def update_routing(call, id):
+@ROUTINGS.route('PUT', summary="Change a routing", request=ROUTING_UPDATE,
+    response=ROUTING_ITEM, field_names=_ROUTING_FIELD_NAMES,
+    errors=_ROUTING_ERRORS)
+def update_routing(call, routing):
     """operations replace the routing's operations: work orders already
     scheduled keep the operations they have."""
-    Routing = Pool().get('production.routing')
+    Routing = ROUTINGS.Model
     body = call.body
-    routing = _routing(id)
-    _may('production.routing', 'write')
+    Pool().get('ir.model.access').check('production.routing', 'write')
     product, bom = _routing_target(body)
     values = {}
     if body.get('name'):
@@ -2296,5 +1889,5 @@ def update_routing(call, id):
             ('create', _operations(body['operations']))]
     if values:
         Routing.write([routing], values)
-    _use_routing(Routing(id), product, bom)
-    return _routing_item(Routing(id))
+    _use_routing(Routing(routing.id), product, bom)
+    return _routing_item(Routing(routing.id))

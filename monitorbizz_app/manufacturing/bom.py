@@ -94,6 +94,28 @@ class BOM(metaclass=PoolMeta):
         return list({o.product for o in self.outputs})
 
     @classmethod
+    def create_version(cls, product, name, quantity, inputs):
+        """Create the next version of the BOMs of product making quantity
+        of it from inputs (values of production.bom.input); the first one
+        is active and the product's BOM, later ones inactive until
+        activated"""
+        first = not any(b.active for b in cls.versions([product]))
+        boms = cls.create([{
+                    'name': name or product.name,
+                    'version': cls.next_version([product]),
+                    'active': first,
+                    'inputs': [('create', inputs)],
+                    'outputs': [('create', [{
+                                    'product': product.id,
+                                    'quantity': float(quantity),
+                                    'unit': product.default_uom.id,
+                                    }])],
+                    }])
+        if first:
+            cls.use_in_products(boms)
+        return boms
+
+    @classmethod
     @ModelView.button
     def new_version(cls, boms):
         "Copy each BOM as the next version of its products, inactive"
@@ -144,6 +166,16 @@ class BOM(metaclass=PoolMeta):
             if bom.active:
                 Product.put_bom_first(Product.browse(
                         [p.id for p in bom.made_products()]), bom)
+
+    def is_used(self):
+        "Whether a work order (not cancelled) uses the BOM"
+        Production = Pool().get('production')
+        # Whoever reads the BOM learns it is used (as check_used tells)
+        with without_check_access():
+            return bool(Production.search([
+                        ('bom', '=', self.id),
+                        ('state', '!=', 'cancelled'),
+                        ], limit=1))
 
     @classmethod
     def check_used(cls, boms):

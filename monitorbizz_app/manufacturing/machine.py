@@ -22,7 +22,8 @@ from trytond.pyson import Bool, Eval
 from trytond.rpc import RPC
 from trytond.transaction import Transaction, without_check_access
 
-from .exceptions import DowntimeError
+from ..business.workflow import guarded_button
+from .exceptions import DowntimeEndError, DowntimeError
 
 WEEKDAYS = [
     ('mon', "Monday"),
@@ -275,6 +276,17 @@ class WorkCenter(metaclass=PoolMeta):
             Sum(Case((done, Coalesce(outputs.rejected, 0)), else_=0)),
             where=where)
 
+    def is_used(self):
+        "Whether routing steps, operations or other machines name it"
+        pool = Pool()
+        Work = pool.get('production.work')
+        Step = pool.get('production.routing.step')
+        with Transaction().set_context(active_test=False):
+            return bool(Work.search([('work_center', '=', self.id)], limit=1)
+                or Step.search([('work_center', '=', self.id)], limit=1)
+                or self.__class__.search(
+                    [('parent', '=', self.id)], limit=1))
+
     @classmethod
     def utilization(cls, machine, start_date, end_date):
         """Figures of the machine between the dates (inclusive), each
@@ -523,11 +535,24 @@ class Downtime(ModelSQL, ModelView):
                 cls._check_one_open(cls.browse(downtimes))
 
     @classmethod
-    @ModelView.button
+    def check_end(cls, downtimes):
+        for downtime in downtimes:
+            if downtime.end_time:
+                raise DowntimeError(gettext(
+                        'monitorbizz_manufacturing.msg_downtime_closed',
+                        downtime=downtime.rec_name), code='downtime_closed')
+
+    @classmethod
+    @guarded_button('check_end')
     @set_employee('ended_by')
-    def end(cls, downtimes):
+    def end(cls, downtimes, end_time=None):
+        """End the open downtimes at end_time (default: now, or their start
+        when it is later)"""
         now = dt.datetime.now()
         for downtime in downtimes:
-            if not downtime.end_time:
-                downtime.end_time = max(now, downtime.start_time)
+            if end_time is not None and end_time < downtime.start_time:
+                raise DowntimeEndError(gettext(
+                        'monitorbizz_manufacturing'
+                        '.msg_downtime_end_before_start'))
+            downtime.end_time = end_time or max(now, downtime.start_time)
         cls.save(downtimes)

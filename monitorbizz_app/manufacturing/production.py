@@ -20,8 +20,6 @@ import datetime as dt
 from collections import defaultdict, namedtuple
 from decimal import Decimal
 
-from functools import wraps
-
 from sql import Cast
 from sql.aggregate import Sum
 from sql.conditionals import Case
@@ -33,12 +31,15 @@ from trytond.model import ModelView, Workflow, fields
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction
 
 from ..business.membership import user_in_group
+from ..business.workflow import guarded_button
 from .exceptions import (
     BatchExhaustedError, CompletionError, ConsumptionError,
-    MaterialShortageError, WorkOrderStateError)
+    MaterialShortageError, OperationsNotFinishedError, UnknownBatchError,
+    WorkOrderPlanError,
+    WorkOrderStateError, WorkOrderValueError)
 from .work import state_domain
 
 PRIORITIES = [
@@ -91,40 +92,6 @@ def check_planner():
     if not user_in_group('production', 'group_production_admin'):
         raise AccessError(gettext(
                 'monitorbizz_manufacturing.msg_work_order_planners_only'))
-
-
-def work_order_action(states, action, planners_only=False):
-    """An action of the desk and the API on work orders: the user must be
-    allowed to change them (and plan if planners_only), they must be in one
-    of states (else WorkOrderStateError) and the action runs as Tryton's
-    buttons do"""
-    def decorator(func):
-        @wraps(func)
-        def wrapper(cls_or_self, *args, **kwargs):
-            pool = Pool()
-            ModelAccess = pool.get('ir.model.access')
-            if isinstance(cls_or_self, type):
-                cls, records = cls_or_self, list(args[0])
-            else:
-                cls, records = cls_or_self.__class__, [cls_or_self]
-            transaction = Transaction()
-            if transaction.user and transaction.check_access:
-                ModelAccess.check(cls.__name__, 'write')
-                if planners_only:
-                    check_planner()
-                # Record rules: another business's work order is not found
-                cls.read([r.id for r in records], ['id'])
-            for record in records:
-                if record.state not in states:
-                    raise WorkOrderStateError(gettext(
-                            'monitorbizz_manufacturing.msg_work_order_state',
-                            work_order=record.rec_name,
-                            status=record.work_order_status,
-                            action=action))
-            with without_check_access():
-                return func(cls_or_self, *args, **kwargs)
-        return wrapper
-    return decorator
 
 
 class Configuration(metaclass=PoolMeta):
@@ -205,14 +172,120 @@ class Production(metaclass=PoolMeta):
             "of its operations."),
         'get_machines', searcher='search_machines')
 
+    # What only a draft work order changes (its plan)
+    PLAN_FIELDS = ['quantity', 'bom', 'routing', 'planned_start_date',
+        'planned_date']
+
     @classmethod
     def check_modification(cls, mode, productions, values=None,
             external=False):
+        # Sales confirmed by sales people create work orders internally
+        if external and mode in {'create', 'write', 'delete'}:
+            check_planner()
+        if external and mode == 'delete':
+            for production in productions:
+                if production.state not in {'request', 'draft'}:
+                    raise WorkOrderStateError(gettext(
+                            'monitorbizz_manufacturing.msg_work_order_state',
+                            work_order=production.rec_name,
+                            status=production.work_order_status,
+                            action='be deleted (cancel it)'),
+                        code='work_order_not_draft')
+        if external and mode == 'write':
+            for production in productions:
+                if production.state in {'done', 'cancelled'}:
+                    raise WorkOrderStateError(gettext(
+                            'monitorbizz_manufacturing.msg_work_order_state',
+                            work_order=production.rec_name,
+                            status=production.work_order_status,
+                            action='change'),
+                        code='work_order_closed')
+                frozen = [f for f in cls.PLAN_FIELDS if f in values]
+                if frozen and production.state not in {'request', 'draft'}:
+                    raise WorkOrderPlanError(gettext(
+                            'monitorbizz_manufacturing.msg_work_order_plan',
+                            work_order=production.rec_name,
+                            status=production.work_order_status),
+                        code='work_order_not_draft', fields={
+                            f: "is fixed once scheduled" for f in frozen})
         super().check_modification(
             mode, productions, values=values, external=external)
-        # Sales confirmed by sales people create work orders internally
-        if external and mode in {'create', 'delete'}:
-            check_planner()
+
+    @classmethod
+    def validate_fields(cls, productions, field_names):
+        super().validate_fields(productions, field_names)
+        if field_names is None or field_names & {
+                'planned_start_date', 'planned_date'}:
+            for production in productions:
+                production.check_planned_dates()
+
+    def check_planned_dates(self):
+        if (self.planned_start_date and self.planned_date
+                and self.planned_date < self.planned_start_date):
+            message = gettext(
+                'monitorbizz_manufacturing.msg_work_order_end_before_start')
+            raise WorkOrderValueError(message,
+                fields={'planned_date': message})
+
+    def check_work_center(self):
+        "A work order made by hand with a routing runs on a machine"
+        if self.routing and not self.work_center:
+            message = gettext(
+                'monitorbizz_manufacturing.msg_work_order_machine_required',
+                routing=self.routing.rec_name)
+            raise WorkOrderValueError(message,
+                fields={'work_center': message})
+
+    @fields.depends('product', 'bom', 'routing', 'work_center',
+        methods=['on_change_routing'])
+    def set_product_bom(self):
+        """The BOM in use of the product (its first product BOM, as sales
+        use) and that row's routing when none is given, and the routing's
+        machine"""
+        product_bom = self.product.production_bom if self.product else None
+        if product_bom and not self.bom:
+            self.bom = product_bom.bom
+            if not self.routing:
+                self.routing = product_bom.routing
+        self.on_change_routing()
+
+    @classmethod
+    def prepare(cls, productions):
+        """Complete work orders made by hand before they are saved: the
+        product's unit, its BOM in use and routing unless given, the
+        routing's machine (required then) and the planned dates (start:
+        the end or today; end: the start)"""
+        pool = Pool()
+        Date = pool.get('ir.date')
+        for production in productions:
+            for name in ['unit', 'bom', 'routing', 'work_center',
+                    'planned_start_date', 'planned_date']:
+                # Not set on a new record until given
+                if not hasattr(production, name):
+                    setattr(production, name, None)
+            if production.product and not production.unit:
+                production.unit = production.product.default_uom
+            production.set_product_bom()
+            production.check_work_center()
+            if not production.planned_start_date:
+                production.planned_start_date = (
+                    production.planned_date or Date.today())
+            if not production.planned_date:
+                production.planned_date = production.planned_start_date
+            production.check_planned_dates()
+
+    @classmethod
+    @ModelView.button
+    def replan(cls, productions):
+        """Plan the materials of draft work orders afresh from their BOM
+        and quantity (after they changed)"""
+        pool = Pool()
+        Move = pool.get('stock.move')
+        productions = [p for p in productions
+            if p.state in {'request', 'draft'}]
+        Move.delete([m for p in productions
+                for m in list(p.inputs) + list(p.outputs)])
+        cls.set_moves(cls.browse(productions))
 
     @classmethod
     def __setup__(cls):
@@ -232,6 +305,18 @@ class Production(metaclass=PoolMeta):
                 'complete_wizard': {
                     'invisible': ~Eval('state').in_(['assigned', 'running']),
                     'icon': 'tryton-ok',
+                    'depends': ['state'],
+                    },
+                'replan': {
+                    'invisible': ~Eval('state').in_(['request', 'draft']),
+                    'depends': ['state'],
+                    },
+                'complete': {
+                    'invisible': ~Eval('state').in_(['assigned', 'running']),
+                    'depends': ['state'],
+                    },
+                'consume': {
+                    'invisible': Eval('state') != 'running',
                     'depends': ['state'],
                     },
                 'consume_wizard': {
@@ -575,11 +660,73 @@ class Production(metaclass=PoolMeta):
                     })
         return lines
 
-    # Actions
+    # Actions: buttons whose groups are in production.xml; a work order in
+    # the wrong state is refused with WorkOrderStateError (its guard) once
+    # the user's right to press the button is checked
+
+    # The states each action takes a work order from
+    ACTION_STATES = {
+        'schedule': {'request', 'draft', 'waiting'},
+        'start': {'assigned'},
+        'consume': {'running'},
+        'complete': {'assigned', 'running'},
+        }
 
     @classmethod
-    @work_order_action({'request', 'draft', 'waiting', 'assigned'},
-        'schedule', planners_only=True)
+    def _check_action_state(cls, productions, action):
+        for production in productions:
+            if production.state not in cls.ACTION_STATES[action]:
+                raise WorkOrderStateError(gettext(
+                        'monitorbizz_manufacturing.msg_work_order_state',
+                        work_order=production.rec_name,
+                        status=production.work_order_status,
+                        action=action))
+
+    @classmethod
+    def check_cancel(cls, productions):
+        for production in productions:
+            if production.state in {'done', 'cancelled'}:
+                raise WorkOrderStateError(gettext(
+                        'monitorbizz_manufacturing.msg_work_order_state',
+                        work_order=production.rec_name,
+                        status=production.work_order_status,
+                        action='cancel'))
+
+    @classmethod
+    @guarded_button('check_cancel')
+    def cancel(cls, productions):
+        "What was consumed stays consumed; the reservations are released"
+        super().cancel(productions)
+
+    @classmethod
+    def check_schedule(cls, productions):
+        cls._check_action_state(productions, 'schedule')
+
+    @classmethod
+    def check_start(cls, productions):
+        cls._check_action_state(productions, 'start')
+
+    @classmethod
+    def check_consume(cls, productions):
+        cls._check_action_state(productions, 'consume')
+
+    @classmethod
+    def check_complete(cls, productions):
+        cls._check_action_state(productions, 'complete')
+        for production in productions:
+            unfinished = [w.rec_name for w in production.works
+                if w.state not in {'finished', 'done'}]
+            if unfinished:
+                # Tryton's production_work completes only with every
+                # operation done
+                raise OperationsNotFinishedError(gettext(
+                        'monitorbizz_manufacturing'
+                        '.msg_work_order_operations_unfinished',
+                        work_order=production.rec_name,
+                        operations=', '.join(unfinished)))
+
+    @classmethod
+    @guarded_button('check_schedule')
     def schedule(cls, productions):
         """Plan the dates when missing and reserve the materials; when one is
         short, raise MaterialShortageError (nothing is kept)"""
@@ -685,10 +832,10 @@ class Production(metaclass=PoolMeta):
         Move.save(to_save)
 
     @classmethod
-    @work_order_action({'assigned', 'running'}, 'start')
+    @guarded_button('check_start')
     def start(cls, productions):
         "Run the scheduled work orders"
-        cls.run([p for p in productions if p.state == 'assigned'])
+        cls.run(productions)
 
     @classmethod
     @ModelView.button
@@ -721,13 +868,54 @@ class Production(metaclass=PoolMeta):
     def complete_wizard(cls, productions):
         pass
 
-    @work_order_action({'running'}, 'consume')
-    def consume_materials(self, lines):
+    @classmethod
+    @guarded_button('check_consume')
+    def consume(cls, productions, lines=(), allow_substitutes=None):
         """Record the consumption of lines (ConsumedMaterial: material,
-        quantity used, wastage lost, batch or None for the warehouse) at
-        once: done input moves out of the storage, the plan lowered by what
-        was used. All or nothing: an error names the line (its .line index)
-        and the field. Returns the done moves."""
+        quantity used, wastage lost, batch or None for the warehouse) on
+        the work order at once: done input moves out of the storage, the
+        plan lowered by what was used. All or nothing: an error names the
+        line (its .line index) and the field. allow_substitutes: materials
+        outside the BOM allowed for this consumption (default: the work
+        order's setting)."""
+        batches = []
+        for production in productions:
+            if allow_substitutes:
+                production.allow_substitutes = True
+            lines_ = production._resolve_batches(lines)
+            production._consume(lines_)
+            batches = [{'id': l.batch.id, 'name': l.batch.number}
+                if l.batch else None for l in lines_]
+        # The batch consumed from by each line
+        return batches
+
+    def _resolve_batches(self, lines):
+        """The lines with their batch given by id or by number (of the
+        material) as the business's batch; ConsumptionError (code
+        unknown_batch) naming the line of one that is not"""
+        pool = Pool()
+        Lot = pool.get('stock.lot')
+        resolved = []
+        for i, line in enumerate(lines):
+            batch = line.batch
+            if batch is not None and not isinstance(batch, Lot):
+                domain = [('company', '=', self.company.id)]
+                if isinstance(batch, int):
+                    domain.append(('id', '=', batch))
+                else:
+                    domain += [('number', '=', batch),
+                        ('product', '=', line.material.id)]
+                found = Lot.search(domain, limit=1)
+                if not found:
+                    raise UnknownBatchError(gettext(
+                            'monitorbizz_manufacturing.msg_unknown_batch',
+                            batch=batch, material=line.material.rec_name),
+                        field='batch', line=i)
+                batch, = found
+            resolved.append(line._replace(batch=batch))
+        return resolved
+
+    def _consume(self, lines):
         pool = Pool()
         Move = pool.get('stock.move')
         Product = pool.get('product.product')
@@ -878,12 +1066,19 @@ class Production(metaclass=PoolMeta):
             # Still ours: the materials are locked and the quantities lower
             Move.assign(assigned)
 
-    @work_order_action({'assigned', 'running'}, 'complete')
-    def complete(self, quantity_produced, quantity_rejected=0,
-            reject_reason=None, batch_number=None):
-        """Close the work order: quantity_produced into storage under a new
+    @classmethod
+    @guarded_button('check_complete')
+    def complete(cls, productions, quantity_produced=None,
+            quantity_rejected=0, reject_reason=None, batch_number=None):
+        """Close the work orders: quantity_produced into storage under a new
         batch, quantity_rejected into scrap with reject_reason, a quality
         inspection, the unused plan cancelled, done at cost"""
+        for production in productions:
+            production._complete(quantity_produced, quantity_rejected,
+                reject_reason, batch_number)
+
+    def _complete(self, quantity_produced, quantity_rejected=0,
+            reject_reason=None, batch_number=None):
         pool = Pool()
         Config = pool.get('production.configuration')
         Move = pool.get('stock.move')
@@ -962,6 +1157,18 @@ class Production(metaclass=PoolMeta):
         self.inspect(produced, rejected, reject_reason, lot)
         cls.do([cls(self.id)])
         return cls(self.id)
+
+    def output_batch(self):
+        "The batch of the good quantity produced and its unit cost"
+        scrap = {self.warehouse.lost_found_location} | set(
+            getattr(self.warehouse, 'waste_locations', None) or [])
+        good = [m for m in self.outputs
+            if m.state == 'done' and m.product == self.product
+            and m.to_location not in scrap]
+        lot = next((m.lot for m in good if m.lot), None)
+        unit_cost = next((m.unit_price for m in good
+                if m.unit_price is not None), None)
+        return lot, unit_cost
 
     def inspect(self, produced, rejected, reject_reason, lot):
         """The output's quality inspection, with a quality alert giving the
@@ -1115,7 +1322,7 @@ class Consume(Wizard):
             }
 
     def transition_consume(self):
-        self.record.consume_materials([self.start.consumed()])
+        self.model.consume([self.record], [self.start.consumed()])
         return 'end'
 
 
@@ -1175,7 +1382,7 @@ class Issue(Wizard):
             raise ConsumptionError(gettext(
                     'monitorbizz_manufacturing.msg_consume_quantity'),
                 field='quantity')
-        self.record.consume_materials(lines)
+        self.model.consume([self.record], lines)
         return 'end'
 
 
@@ -1211,7 +1418,7 @@ class Complete(Wizard):
             }
 
     def transition_complete(self):
-        self.record.complete(self.start.quantity_produced,
+        self.model.complete([self.record], self.start.quantity_produced,
             self.start.quantity_rejected, self.start.reject_reason,
             self.start.batch_number)
         return 'end'

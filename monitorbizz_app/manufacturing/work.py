@@ -16,11 +16,12 @@ from trytond.i18n import gettext
 from trytond.model import fields
 from trytond.modules.product import price_digits
 from trytond.pool import Pool, PoolMeta
-from trytond.pyson import Eval
+from trytond.pyson import Bool, Eval
 from trytond.tools import sqlite_apply_types
 from trytond.transaction import Transaction, without_check_access
 
-from .exceptions import OperationConflictError
+from ..business.workflow import guarded_button
+from .exceptions import OperationConflictError, OperationStateError
 
 MINUTES = (16, 2)
 OPERATION_STATUSES = [
@@ -78,6 +79,24 @@ class Routing(metaclass=PoolMeta):
                 row.routing = routing
                 to_save.append(row)
         ProductBom.save(to_save)
+
+
+class RoutingOperation(metaclass=PoolMeta):
+    __name__ = 'production.routing.operation'
+
+    @classmethod
+    def get_or_create(cls, name, work_center_category=None):
+        "The business's operation of the name on machines of the category"
+        category = work_center_category.id if work_center_category else None
+        found = cls.search([
+                ('name', '=', name),
+                ('work_center_category', '=', category),
+                ], limit=1)
+        if found:
+            return found[0]
+        operation, = cls.create([{'name': name,
+                    'work_center_category': category}])
+        return operation
 
 
 class RoutingStep(metaclass=PoolMeta):
@@ -226,22 +245,123 @@ class Work(metaclass=PoolMeta):
             c for v in sorted(values) for c in clauses.get(v, [])]
 
     @classmethod
-    def pause(cls, works):
-        "Stop the running cycles of the operations, to resume them later"
-        cls._stop(works)
+    def __setup__(cls):
+        super().__setup__()
+        cls._buttons.update({
+                'resume': {
+                    'invisible': (Bool(Eval('active_cycles', []))
+                        | ~Eval('paused', False)),
+                    'depends': ['active_cycles', 'paused'],
+                    },
+                'pause': {
+                    'invisible': ~Bool(Eval('active_cycles', [])),
+                    'depends': ['active_cycles'],
+                    },
+                'complete': {
+                    'invisible': Eval('state').in_(['request', 'done']),
+                    'depends': ['state'],
+                    },
+                })
+
+    # Actions: buttons whose groups are in work.xml; an operation in the
+    # wrong state is refused with OperationStateError (its guard) once the
+    # user's right to press the button is checked
+
+    def _refuse(self, code, message=None):
+        if message is None:
+            message = gettext(f'monitorbizz_manufacturing.msg_{code}',
+                operation=self.rec_name)
+        raise OperationStateError(message, code=code)
+
+    @classmethod
+    def check_start(cls, works, resume=False):
+        for work in works:
+            if work.production.state != 'running':
+                work._refuse('invalid_state', gettext(
+                        'monitorbizz_manufacturing'
+                        '.msg_operation_work_order_not_running',
+                        operation=work.rec_name,
+                        status=work.production.work_order_status))
+            if work.active_cycles:
+                work._refuse('operation_running')
+            if work.completed:
+                work._refuse('operation_completed')
+            if resume and not work.cycles:
+                work._refuse('operation_not_started')
+
+    @classmethod
+    def check_resume(cls, works):
+        cls.check_start(works, resume=True)
+
+    @classmethod
+    def check_pause(cls, works):
+        for work in works:
+            if not work.active_cycles:
+                work._refuse('operation_not_running')
+
+    @classmethod
+    def check_complete(cls, works):
+        for work in works:
+            if not work.active_cycles and not work.cycles:
+                work._refuse('operation_not_running')
+
+    @classmethod
+    @guarded_button('check_start')
+    def start(cls, works, operator=None):
+        """Start a work cycle of each operation now, run by operator (who
+        becomes the operation's operator when it has none), else by the
+        operation's operator or the user's employee. A machine runs one
+        operation at a time and an operator one at a time."""
+        cls._start_cycles(works, operator)
+
+    @classmethod
+    @guarded_button('check_resume')
+    def resume(cls, works, operator=None):
+        "Start another work cycle of each paused operation"
+        cls._start_cycles(works, operator)
+
+    @classmethod
+    def _start_cycles(cls, works, operator=None):
+        pool = Pool()
+        Cycle = pool.get('production.work.cycle')
+        Employee = pool.get('company.employee')
+        if operator is not None and not isinstance(operator, Employee):
+            operator = Employee(operator)
+        if operator:
+            cls.write([w for w in works if not w.operator],
+                {'operator': operator.id})
+        cycles = [Cycle(work=w, operator=operator) for w in works]
+        Cycle.save(cycles)
+        Cycle.run(cycles)
+
+    @classmethod
+    @guarded_button('check_pause')
+    def pause(cls, works, quantity=None):
+        """Stop the running cycles of the operations, to resume them later;
+        they processed quantity (default none)"""
+        cls._stop(works, quantity if quantity is not None else 0)
         cls.write(works, {'paused': True})
 
     @classmethod
-    def complete(cls, works):
-        "Stop the running cycles of the operations: they are completed"
-        cls._stop(works)
+    @guarded_button('check_complete')
+    def complete(cls, works, quantity=None):
+        """Stop the running cycles of the operations: they are completed,
+        having processed quantity (default: what remains of the work
+        order's)"""
+        cls._stop(works, quantity)
         cls.write(works, {'paused': False})
 
     @classmethod
-    def _stop(cls, works):
+    def _stop(cls, works, quantity=None):
         pool = Pool()
         Cycle = pool.get('production.work.cycle')
-        Cycle.do([c for w in works for c in w.cycles if c.state == 'running'])
+        running = [c for w in works for c in w.cycles
+            if c.state == 'running']
+        if quantity is not None:
+            for cycle in running:
+                cycle.quantity = float(quantity)
+            Cycle.save(running)
+        Cycle.do(running)
 
     @classmethod
     def running_conflicts(cls, cycles):
