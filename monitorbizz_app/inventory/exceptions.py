@@ -21,3 +21,14 @@ class ApprovalError(UserError):
 class StockShortageError(UserError):
     "Not enough stock to move what was asked"
     pass
+
+
+class TransferError(StockShortageError):
+    """The source of a transfer holds less than asked (the API answers 409
+    insufficient_stock naming the quantity)"""
+    http_status = 409
+
+    def __init__(self, message, description=''):
+        super().__init__(message, description)
+        self.code = 'insufficient_stock'
+        self.fields = {'quantity': "exceeds the available stock"}

@@ -25,7 +25,7 @@ from trytond.rpc import RPC
 from trytond.sendmail import send_message_transactional
 from trytond.transaction import Transaction
 
-from .exceptions import StockShortageError
+from .exceptions import StockShortageError, TransferError
 from .product import GENERAL_CATEGORY, business_warehouse
 
 logger = logging.getLogger(__name__)
@@ -268,6 +268,39 @@ class ShipmentInternal(metaclass=PoolMeta):
     def create(cls, vlist):
         lock_products_created(vlist, 'moves')
         return super().create(vlist)
+
+    @classmethod
+    def transfer_now(cls, product, quantity, unit, from_location,
+            to_location, lot=None, reference=None):
+        """Move quantity of product (in unit, from lot if given) from
+        from_location to to_location of the current business at once: an
+        internal shipment made, reserved and done today; TransferError
+        (insufficient_stock) when the source holds less"""
+        pool = Pool()
+        ModelAccess = pool.get('ir.model.access')
+        Date = pool.get('ir.date')
+        # Saved as instances: the user's right to create them asked first
+        ModelAccess.check(cls.__name__, 'create')
+        company = Transaction().context.get('company')
+        shipment = cls(from_location=from_location, to_location=to_location,
+            company=company, reference=reference)
+        shipment.moves = [{
+                'product': product.id, 'quantity': float(quantity),
+                'unit': unit.id, 'from_location': from_location.id,
+                'to_location': to_location.id,
+                'lot': lot.id if lot else None, 'company': company,
+                }]
+        shipment.planned_date = shipment.planned_start_date = Date.today()
+        shipment.save()
+        cls.wait([shipment])
+        cls.assign_try([shipment])
+        if cls(shipment.id).state != 'assigned':
+            raise TransferError(gettext(
+                    'monitorbizz_inventory.msg_transfer_insufficient_stock',
+                    product=product.rec_name,
+                    location=from_location.rec_name))
+        cls.do([shipment])
+        return cls(shipment.id)
 
 
 class Lot(metaclass=PoolMeta):
