@@ -56,7 +56,7 @@ fuzz: install
 
 # Benchmarks (figures printed as JSON); never part of make test.
 # Every benchmark runs and prints its figures; a missed target fails the whole.
-BENCHMARKS = bench_provision bench_inventory bench_manufacturing bench_run bench_load
+BENCHMARKS = bench_provision bench_inventory bench_manufacturing bench_finance bench_run bench_load
 bench: install
 	@status=0; for bench in $(BENCHMARKS); do \
 	    echo "==> scripts/$$bench.py"; \
