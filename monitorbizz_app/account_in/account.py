@@ -244,6 +244,61 @@ class TaxRule(metaclass=PoolMeta):
         return customer_rule, supplier_rule
 
 
+class AccountType(metaclass=PoolMeta):
+    __name__ = 'account.account.type'
+
+    kind = fields.Function(fields.Selection([
+                (None, ""),
+                ('asset', "Asset"),
+                ('liability', "Liability"),
+                ('equity', "Equity"),
+                ('income', "Income"),
+                ('expense', "Expense"),
+                ], "Kind",
+            help="Where the type's accounts stand in the accounts "
+            "equation (assets = liabilities + equity + income - expense)"),
+        'get_kind')
+
+    @classmethod
+    def get_kind(cls, types, name):
+        """By the flags of the type and its parents, the Equity type of the
+        chart, and for a heading the kind all its sub-types share"""
+        pool = Pool()
+        ModelData = pool.get('ir.model.data')
+        equity = ModelData.get_id(
+            'monitorbizz_account_in', 'account_type_template_equity_in')
+        every = cls.search([
+                ('company', 'in', list({t.company.id for t in types}))])
+        children = {}
+        for type_ in every:
+            if type_.parent:
+                children.setdefault(type_.parent.id, []).append(type_)
+
+        def own(type_):
+            chain, parent = [], type_
+            while parent:
+                chain.append(parent)
+                parent = parent.parent
+            if any(t.revenue for t in chain):
+                return 'income'
+            elif any(t.expense for t in chain):
+                return 'expense'
+            elif any(t.assets for t in chain):
+                return 'asset'
+            elif any(t.template and t.template.id == equity for t in chain):
+                return 'equity'
+
+        def kind(type_):
+            found = own(type_)
+            if found or type_.statement != 'balance':
+                return found
+            below = {kind(c) for c in children.get(type_.id, [])}
+            if len(below) == 1:
+                return below.pop()
+            return 'liability'
+        return {t.id: kind(t) for t in types}
+
+
 class CreateChart(metaclass=PoolMeta):
     __name__ = 'account.create_chart'
 

@@ -8,5 +8,6 @@ only for the database of [monitorbizz] database, where this module must be
 activated.
 """
 from . import (  # noqa: F401
-    auth, businesses, crm, finance, health, inventory, manufacturing,
+    auth, businesses, crm, finance, health, inventory, ledger,
+    manufacturing,
     openapi)
