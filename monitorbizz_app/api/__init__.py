@@ -10,4 +10,4 @@ activated.
 from . import (  # noqa: F401
     auth, businesses, crm, finance, health, inventory, ledger,
     manufacturing,
-    openapi)
+    openapi, reports)
