@@ -47,7 +47,7 @@ STATUSES = [
 class Invoice(metaclass=PoolMeta):
     __name__ = 'account.invoice'
     status = fields.Function(fields.Selection(STATUSES, "Status"),
-        'get_status', searcher='search_status')
+        'get_finance_amounts', searcher='search_status')
     sent_date = fields.DateTime("Sent", readonly=True,
         help="When the invoice was last e-mailed to the customer.")
     due_date = fields.Function(fields.Date("Due Date"), 'get_due_date')
@@ -56,7 +56,7 @@ class Invoice(metaclass=PoolMeta):
     discount_amount = fields.Function(Monetary("Discount",
             currency='currency', digits='currency',
             help="The discount the lines' prices include."),
-        'get_finance_amounts')
+        'get_discount_amount')
     paid_amount = fields.Function(Monetary("Paid",
             currency='currency', digits='currency'),
         'get_finance_amounts')
@@ -104,11 +104,15 @@ class Invoice(metaclass=PoolMeta):
     # Status
 
     def get_status(self, name):
+        return self._status(self.balance_amount)
+
+    def _status(self, balance):
+        "The status of the invoice with balance left to pay"
         if self.state in {'draft', 'validated'}:
             return 'draft'
         if self.state in {'cancelled', 'paid'}:
             return self.state
-        if self.balance_amount == 0:
+        if balance == 0:
             # a credit note fully set against its invoice
             return 'paid'
         today = self._today()
@@ -187,12 +191,12 @@ class Invoice(metaclass=PoolMeta):
         return sales[0].id if sales else None
 
     @classmethod
-    def get_finance_amounts(cls, invoices, names):
+    def get_discount_amount(cls, invoices, name):
+        "The discount the prices of the lines from sales orders include"
         pool = Pool()
         SaleLine = pool.get('sale.line')
-        result = {n: {} for n in names}
+        result = {}
         for invoice in invoices:
-            currency = invoice.currency
             discount = Decimal(0)
             for line in invoice.line_lines:
                 origin = line.origin
@@ -201,14 +205,24 @@ class Invoice(metaclass=PoolMeta):
                         and line.unit_price is not None):
                     discount += ((origin.base_price - line.unit_price)
                         * Decimal(str(line.quantity or 0)))
+            result[invoice.id] = invoice.currency.round(discount)
+        return result
+
+    @classmethod
+    def get_finance_amounts(cls, invoices, names):
+        """Balance, paid amount and status, from one computation of the
+        balance of each invoice"""
+        result = {n: {} for n in names}
+        for invoice in invoices:
             balance = invoice._balance()
             total = invoice.total_amount or Decimal(0)
             values = {
-                'discount_amount': currency.round(discount),
                 'balance_amount': balance,
                 'paid_amount': (total - balance
                     if invoice.state in {'posted', 'paid'} else Decimal(0)),
                 }
+            if 'status' in names:
+                values['status'] = invoice._status(balance)
             for name in names:
                 result[name][invoice.id] = values[name]
         return result
