@@ -25,6 +25,7 @@ from trytond.transaction import Transaction, without_check_access
 
 from ..account_in.account import gst_head
 from .exceptions import FinanceError
+from .numbering import lock_numbering
 from .payment import ACCOUNT_IN, PAYMENT_METHODS, post_reversal
 
 KINDS = [
@@ -558,6 +559,9 @@ class Expense(Workflow, ModelSQL, ModelView):
     @Workflow.transition('posted')
     def post(cls, expenses):
         "Number the expense and post its journal entry"
+        lock_numbering([(e.company, e.method.journal if e.method else None,
+                    e.expense_date) for e in expenses],
+            [e.company.expense_sequence for e in expenses])
         for expense in sorted(expenses, key=lambda e: (e.expense_date, e.id)):
             expense._post()
         cls.save(expenses)

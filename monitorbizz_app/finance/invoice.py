@@ -33,6 +33,7 @@ from ..business.india import GST_STATE_CODES
 from ..crm.sale import DocumentReport, _logo_data, gst_heads, gst_rate
 from ..crm.words import rupees_in_words
 from .exceptions import FinanceError
+from .numbering import lock_numbering
 
 STATUSES = [
     ('draft', "Draft"),
@@ -440,6 +441,11 @@ class Invoice(metaclass=PoolMeta):
 
     @classmethod
     def post(cls, invoices):
+        Date = Pool().get('ir.date')
+        today = Date.today()
+        lock_numbering([(i.company, i.journal,
+                    i.accounting_date or i.invoice_date or today)
+                for i in invoices if i.state in {'draft', 'validated'}])
         super().post(invoices)
         cls._apply_credit_notes(cls.browse([i.id for i in invoices]))
 

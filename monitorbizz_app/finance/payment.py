@@ -15,6 +15,7 @@ from trytond.pyson import Bool, Eval, If
 from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import FinanceError
+from .numbering import lock_numbering
 
 
 PAYMENT_METHODS = [
@@ -369,6 +370,9 @@ class Payment(Workflow, ModelSQL, ModelView):
     @Workflow.transition('posted')
     def post(cls, payments):
         "Record the payment: number it and post its journal entry"
+        lock_numbering([(p.company, p.method.journal if p.method else None,
+                    p.payment_date) for p in payments],
+            [p.company.payment_sequence for p in payments])
         for payment in sorted(payments, key=lambda p: (p.payment_date, p.id)):
             payment._post()
             payment.save()
