@@ -179,9 +179,11 @@ def _kinds(types):
     query={'date': {**_DATE_QUERY, 'description': "Default: today"},
         'kind': {'type': 'string', 'enum': KINDS}},
     response={'type': 'object', 'additionalProperties': False,
-        'required': ['date', 'items'],
+        'required': ['date', 'items', 'total'],
         'properties': {'date': DATE,
-            'items': {'type': 'array', 'items': ACCOUNT}}},
+            'items': {'type': 'array', 'items': ACCOUNT},
+            'total': {'type': 'integer', 'minimum': 0,
+                'description': "Number of accounts (all are listed)"}}},
     errors={403: _FORBIDDEN})
 def list_accounts(call):
     """Every account of the business, each naming its parent (the tree),
@@ -206,7 +208,7 @@ def list_accounts(call):
             } for r in rows]
     if call.query.get('kind'):
         items = [i for i in items if i['kind'] == call.query['kind']]
-    return {'date': date, 'items': items}
+    return {'date': date, 'items': items, 'total': len(items)}
 
 
 def _reference(origin):
